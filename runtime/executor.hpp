@@ -21,6 +21,8 @@ namespace rnnjit {
 
 struct RunOptions {
   uint64_t noise_seed = 0;  // keys the counter-based spike-noise generator (seed, t, b, i)
+  // T when no gate or input tensor fixes it (a cell driven only by r0); -1 otherwise.
+  int64_t steps = -1;
 };
 
 class CellExecutor {
