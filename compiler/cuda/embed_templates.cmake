@@ -1,0 +1,27 @@
+# Writes a C++ file holding every CUDA template as a raw string literal, so the binary carries the
+# kernels NVRTC compiles and needs no files at run time.
+# Usage: cmake -DOUTPUT=<file.cpp> -DTEMPLATES="a.cuh|b.cuh" -P embed_templates.cmake
+string(REPLACE "|" ";" TEMPLATES "${TEMPLATES}")
+set(body "// Generated from templates/*.cuh by compiler/cuda/embed_templates.cmake. Do not edit.\n")
+string(APPEND body "#include \"compiler/cuda/embedded_templates.hpp\"\n\nnamespace rnnjit::cuda {\nnamespace {\n")
+string(APPEND body "const EmbeddedTemplate kTemplates[] = {\n")
+foreach(path ${TEMPLATES})
+  get_filename_component(name ${path} NAME)
+  file(READ ${path} text)
+  string(FIND "${text}" ")rnnjit_tpl\"" clash)
+  if(NOT clash EQUAL -1)
+    message(FATAL_ERROR "${path} contains the raw-string delimiter )rnnjit_tpl\"")
+  endif()
+  string(APPEND body "    {\"${name}\", R\"rnnjit_tpl(${text})rnnjit_tpl\"},\n")
+endforeach()
+string(APPEND body "};\n}  // namespace\n\n")
+string(APPEND body "std::span<const EmbeddedTemplate> embedded_templates() { return kTemplates; }\n\n")
+string(APPEND body "}  // namespace rnnjit::cuda\n")
+# Rewrite only when the text changes, so an unchanged template does not rebuild dependants.
+if(EXISTS ${OUTPUT})
+  file(READ ${OUTPUT} old)
+  if(old STREQUAL body)
+    return()
+  endif()
+endif()
+file(WRITE ${OUTPUT} "${body}")

@@ -1,0 +1,52 @@
+// Model specs for the CUDA backend tests, built in C++ (no YAML) so the tests exercise every
+// combination the kernels specialise on: N, gate count K, activation, scalar or per-neuron alpha,
+// Dale's law, bias and an input term.
+#pragma once
+
+#include <string>
+
+#include "compiler/lower.hpp"
+#include "compiler/spec.hpp"
+
+namespace rnnjit::cuda_test {
+
+struct SpecOptions {
+  int64_t n = 16;
+  int64_t k = 3;  // gate channels of the gated bank (0: no gated term)
+  ir::Activation act = ir::Activation::Relu;
+  bool vector_alpha = false;
+  bool learn_tau = false;
+  bool dale = false;
+  bool bias = false;
+  int64_t inputs = 0;  // input width (0: no input term)
+  bool uniform = true;
+  bool dense = true;
+
+  std::string label() const;
+};
+
+ModelSpec make_spec(const SpecOptions& o);
+inline ir::Module make_module(const SpecOptions& o) {
+  return compile_module(make_spec(o));
+}
+
+}  // namespace rnnjit::cuda_test
+
+#include <random>
+
+#include "runtime/tensor.hpp"
+
+namespace rnnjit::cuda_test {
+
+// Fresh random parameters for every Param and Buffer of `m` (float64): weights N(0, 1/N) (|.| when
+// non-negative), tau in [20, 200), bias N(0, 0.1) (around 11 for the power law, whose threshold is
+// 10, so that gradients flow).
+TensorMap random_params(const ir::Module& m, ir::Activation act, std::mt19937_64& rng);
+// r0 in [0, 1), gates N(0, 1), inputs in [0, 1): [B,N], [B,T,K], [B,T,I].
+TensorMap random_inputs(const ir::Module& m, int64_t batch, int64_t steps, std::mt19937_64& rng);
+Tensor random_cotangent(int64_t batch, int64_t steps, int64_t n, std::mt19937_64& rng);
+
+// ||a - b|| / ||b|| over all elements (0 when both are zero; any NaN gives +inf).
+double rel_l2(const Tensor& a, const Tensor& b);
+
+}  // namespace rnnjit::cuda_test

@@ -1,0 +1,113 @@
+// CI (no GPU): the host emulation of the CUDA kernels' index math (runtime/cuda/kernel_emulation)
+// together with the host packing and the hand-written prologue adjoint (runtime/cuda/host_pack)
+// against the float64 reference backend. Same bounds as the GPU tests: forward <= 1e-5, every
+// gradient <= 1e-4 (relative L2), trial counts that are not multiples of the tile.
+#include <gtest/gtest.h>
+
+#include "compiler/cuda/cuda_codegen.hpp"
+#include "runtime/backends.hpp"
+#include "runtime/cuda/host_pack.hpp"
+#include "runtime/cuda/kernel_emulation.hpp"
+#include "tests/cuda/cuda_test_specs.hpp"
+
+namespace rnnjit {
+namespace {
+
+using cuda_test::SpecOptions;
+using ir::Activation;
+
+struct EmuCase {
+  SpecOptions spec;
+  int64_t batch, steps;
+  int tile;
+};
+
+std::vector<EmuCase> cases() {
+  std::vector<EmuCase> v;
+  auto add = [&](int64_t n, int64_t k, Activation a, bool tau, bool dale, bool bias, int64_t in,
+                 int64_t b, int64_t t, int tile) {
+    SpecOptions o;
+    o.n = n, o.k = k, o.act = a, o.vector_alpha = tau, o.learn_tau = tau, o.dale = dale;
+    o.bias = bias, o.inputs = in;
+    v.push_back({o, b, t, tile});
+  };
+  add(7, 3, Activation::Tanh, false, false, false, 0, 5, 20, 8);
+  add(7, 3, Activation::Gelu, true, true, true, 2, 11, 20, 8);
+  add(9, 1, Activation::GeluTanh, true, false, true, 3, 3, 15, 1);
+  add(5, 32, Activation::Silu, false, true, false, 0, 9, 10, 8);
+  add(12, 2, Activation::Softplus, true, true, true, 1, 4, 12, 1);
+  add(6, 2, Activation::Saturating, true, false, true, 2, 10, 12, 8);
+  add(8, 1, Activation::PowerLaw, false, false, true, 0, 3, 10, 8);
+  add(10, 3, Activation::Relu, true, true, true, 4, 17, 25, 8);
+  add(1, 1, Activation::Tanh, false, false, true, 1, 2, 8, 8);
+  return v;
+}
+
+class KernelEmulation : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(KernelEmulation, MatchesTheFloat64Reference) {
+  const EmuCase c = cases().at(GetParam());
+  const ir::Module m = cuda_test::make_module(c.spec);
+  std::mt19937_64 rng(1000 + GetParam());
+  const TensorMap params = cuda_test::random_params(m, c.spec.act, rng);
+  const TensorMap inputs = cuda_test::random_inputs(m, c.batch, c.steps, rng);
+  const Tensor dr = cuda_test::random_cotangent(c.batch, c.steps, m.neurons, rng);
+
+  auto ref = make_reference_executor(m);
+  const Tensor r_ref = ref->forward(params, inputs);
+  const TensorMap g_ref = ref->backward(dr);
+
+  const cuda::CudaPlan plan = cuda::plan_cuda(m);
+  const cuda::PackedParams pp = cuda::pack_params(plan, m, params);
+  const cuda::PackedRun run = cuda::pack_run(plan, m, inputs, -1);
+  const cuda::EmulatedForward fwd = cuda::emulate_forward(plan, pp, run, c.tile);
+  const Tensor r = Tensor::f32({c.batch, c.steps, m.neurons}, fwd.r);
+  EXPECT_LE(cuda_test::rel_l2(r, r_ref), 1e-5) << c.spec.label();
+
+  std::vector<float> drf(static_cast<size_t>(dr.numel()));
+  for (int64_t k = 0; k < dr.numel(); ++k)
+    drf[static_cast<size_t>(k)] = static_cast<float>(dr.at_f64(k));
+  const cuda::DeviceGrads dg = cuda::emulate_backward(plan, pp, run, fwd, drf, c.tile);
+  const TensorMap g = cuda::unpack_grads(plan, m, pp, run, dg);
+  EXPECT_EQ(g.size(), g_ref.size());
+  for (auto& [name, want] : g_ref) {
+    ASSERT_TRUE(g.count(name)) << "no gradient for " << name;
+    EXPECT_EQ(g.at(name).shape(), want.shape()) << name;
+    EXPECT_LE(cuda_test::rel_l2(g.at(name), want), 1e-4) << name << " " << c.spec.label();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, KernelEmulation, ::testing::Range<size_t>(0, cases().size()),
+                         [](const ::testing::TestParamInfo<size_t>& i) {
+                           const EmuCase c = cases().at(i.param);
+                           return c.spec.label() + "_B" + std::to_string(c.batch) + "_tb" +
+                                  std::to_string(c.tile);
+                         });
+
+// The emulation must be able to fail: a wrong sign in the Dale mask's adjoint is caught.
+TEST(KernelEmulationSelfCheck, DetectsAWrongGradient) {
+  SpecOptions o;
+  o.n = 6, o.k = 2, o.dale = true, o.act = Activation::Tanh;
+  const ir::Module m = cuda_test::make_module(o);
+  std::mt19937_64 rng(7);
+  const TensorMap params = cuda_test::random_params(m, o.act, rng);
+  const TensorMap inputs = cuda_test::random_inputs(m, 3, 6, rng);
+  const Tensor dr = cuda_test::random_cotangent(3, 6, m.neurons, rng);
+  auto ref = make_reference_executor(m);
+  ref->forward(params, inputs);
+  const TensorMap g_ref = ref->backward(dr);
+  cuda::CudaPlan plan = cuda::plan_cuda(m);
+  const cuda::PackedParams pp = cuda::pack_params(plan, m, params);
+  const cuda::PackedRun run = cuda::pack_run(plan, m, inputs, -1);
+  const auto fwd = cuda::emulate_forward(plan, pp, run, 8);
+  std::vector<float> drf(static_cast<size_t>(dr.numel()));
+  for (int64_t k = 0; k < dr.numel(); ++k)
+    drf[static_cast<size_t>(k)] = static_cast<float>(dr.at_f64(k));
+  const auto dg = cuda::emulate_backward(plan, pp, run, fwd, drf, 8);
+  for (auto& part : plan.bank_parts) part.dale = false;  // forget the mask on the way back
+  const TensorMap g = cuda::unpack_grads(plan, m, pp, run, dg);
+  EXPECT_GT(cuda_test::rel_l2(g.at("Wo"), g_ref.at("Wo")), 1e-2);
+}
+
+}  // namespace
+}  // namespace rnnjit
