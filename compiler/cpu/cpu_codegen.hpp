@@ -1,0 +1,50 @@
+// The CPU backend's code generator: a compiled cell module -> LLVM IR (IRBuilder) -> machine code
+// through ORC's LLJIT, specialised on everything CpuPlan records (N, the bank slots and gate
+// channels, activation, leak kind, rowsum constant, bias, input widths) and on the host's vectors.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "compiler/cpu/cpu_abi.hpp"
+#include "compiler/cpu/cpu_plan.hpp"
+#include "ir/module.hpp"
+
+namespace rnnjit::cpu {
+
+// void fn(void** args, int64_t lo, int64_t hi, int64_t B, int64_t T, void* scratch); see
+// cpu_abi.hpp.
+using KernelFn = void (*)(void**, int64_t, int64_t, int64_t, int64_t, void*);
+
+struct CompiledCpuCell {
+  CpuPlan plan;
+  CpuLayout layout;
+  bool fp64 = false;
+  KernelFn fwd = nullptr, bwd = nullptr, wgrad = nullptr;
+  double compile_seconds = 0.0;  // codegen + optimisation + JIT, for the first build of this key
+};
+
+// Checks `precision` ("fp32" or "fp64"; anything else throws naming the accepted values).
+bool precision_is_fp64(const std::string& precision);
+
+// Compiled kernels for `m`, from the in-memory cache (key: printed IR + exact constants +
+// precision) or freshly JIT-compiled. *cache_hit says which. Thread-safe.
+std::shared_ptr<const CompiledCpuCell> compile_cpu_cell(const ir::Module& m,
+                                                        const std::string& precision,
+                                                        bool* cache_hit = nullptr);
+
+// "znver3 (avx2 fma, 256-bit vectors)" and the vector width the generated code uses.
+std::string host_cpu_description();
+int host_vector_bits();
+
+}  // namespace rnnjit::cpu
+
+namespace rnnjit {
+
+// `rnnjit compile SPEC --emit llvm|asm`: the optimised LLVM IR / host assembly of the cell's
+// kernels.
+std::string emit_cpu_llvm_ir(const ir::Module& m, const std::string& precision);
+std::string emit_cpu_asm(const ir::Module& m, const std::string& precision);
+
+}  // namespace rnnjit

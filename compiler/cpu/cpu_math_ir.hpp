@@ -1,0 +1,19 @@
+// Activation functions and their derivatives as LLVM IR on whole vectors, mirroring
+// compiler/activation_math.hpp (the float64 source of truth).
+#pragma once
+
+#include <utility>
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Module.h>
+
+#include "ir/kinds.hpp"
+
+namespace rnnjit::cpu {
+
+// Returns {phi(s), phi'(s)} for a vector s of float or double. `rate` is the saturating S.
+std::pair<llvm::Value*, llvm::Value*> emit_activation(llvm::IRBuilder<>& b, llvm::Module& m,
+                                                      ir::Activation act, double rate,
+                                                      llvm::Value* s, bool fp64);
+
+}  // namespace rnnjit::cpu
