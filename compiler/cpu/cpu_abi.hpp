@@ -27,13 +27,15 @@ enum ArgSlot : int {
   kR0,     // [B][N]
   kROut,   // [B][T][N]     r_1..r_T
   kDSave,  // [B][T][np]    phi'(s_t)
-  kPhiSave,  // [B][T][np]    phi(s_t) (per-neuron alpha only: d alpha needs it)
-  kZSave,    // [B][T][np]    z_t = r_{t-1}
-  kDr,       // [B][T][N]     e_t
-  kDelta,    // [B][T][np]    delta_t (saved for the weight gradients)
-  kDr0,      // [B][N]
-  kDalphaB,  // [B][np]       per-trial partial sums of lambda_t (phi_t - r_{t-1})
-  kDBank,    // [M][np][np]   bank gradient (wgrad output, overwritten)
+  kPhiSave,   // [B][T][np]    phi(s_t) - r_{t-1} (per-neuron alpha only: d alpha needs it)
+  kZSave,     // [B][T][np]    z_t = nu(r_{t-1}) (= r_{t-1} without noise)
+  kDr,        // [B][T][N]     e_t
+  kDelta,     // [B][T][np]    delta_t (saved for the weight gradients)
+  kDr0,       // [B][N]
+  kDalphaB,   // [B][np]       per-trial partial sums of lambda_t (phi_t - r_{t-1})
+  kDBank,     // [M][np][np]   bank gradient (wgrad output, overwritten)
+  kDzSave,    // [B][T][np]    dz_t/dr_{t-1} (noise only)
+  kNoiseCtx,  // const CpuNoiseContext* (noise only)
   kFixedSlots
 };
 
@@ -72,7 +74,27 @@ struct CpuLayout {
   }
 };
 
+// Spike noise: the forward kernel calls rnnjit_cpu_spike_noise_f32 / _f64 (resolved by the JIT to
+// the host functions below) once per trial and step, before the contraction:
+//   fn(ctx, r_prev row [np], z row [np], dz_dr row [np], t, b)
+// which writes z = nu(r_prev) and dz/dr for i < n (padding lanes [n, np) set to 0), drawn by
+// noise::spike_noise with the counter (ctx->seed, kStreamRecurrent, t, b, i): t the step index
+// 0..T-1 and b the global trial index, exactly as the reference interpreter draws them.
+struct CpuNoiseContext {
+  int kind = 0;  // noise::NoiseKind
+  int64_t n = 0, np = 0;
+  double factor = 0.0, dt = 10.0;
+  uint64_t seed = 0;
+};
+
 // vector_bits: the host's widest usable vector register (512, 256 or 128); elem_bytes 4 or 8.
 CpuLayout make_layout(const CpuPlan& plan, int vector_bits, int elem_bytes);
 
 }  // namespace rnnjit::cpu
+
+extern "C" {
+void rnnjit_cpu_spike_noise_f32(const rnnjit::cpu::CpuNoiseContext* ctx, const float* r, float* z,
+                                float* dz_dr, int64_t t, int64_t b);
+void rnnjit_cpu_spike_noise_f64(const rnnjit::cpu::CpuNoiseContext* ctx, const double* r, double* z,
+                                double* dz_dr, int64_t t, int64_t b);
+}

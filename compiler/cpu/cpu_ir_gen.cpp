@@ -2,6 +2,7 @@
 //
 // All three are built around one register-tiled product  C[P x Q] (+)= L[P x R] * Rm[R x Q]:
 //   forward   s_t      = A_t  * Wf   with A_t[b] = [c_0(b,t) z_b, .., c_{M-1}(b,t) z_b, scale*u_b]
+//             (z = r_{t-1}, or its spike-noise draw from a host call, cpu_abi.hpp)
 //   adjoint   out_t    = delta_t * Wb, out = [bank_0^T delta, .., bank_{M-1}^T delta, W_in^T delta]
 //   gradient  dBank_m  = sum_(b,t) delta^T (c_m z)
 // Each register tile holds tp rows x qv vectors of accumulators; the weight vectors are loaded
@@ -230,6 +231,15 @@ void Gen::forward() {
   Value* phisave = P.alpha_vector ? arg_ptr(kPhiSave) : nullptr;
   Value* bias = P.has_bias ? arg_ptr(kBias) : nullptr;
   Value* wf = arg_ptr(kWf);
+  llvm::FunctionCallee noise_fn;
+  Value *noise_ctx = nullptr, *dzsave = nullptr;
+  if (P.has_noise()) {
+    auto* ft = llvm::FunctionType::get(b.getVoidTy(), {ptr, ptr, ptr, ptr, i64, i64}, false);
+    noise_fn = M.getOrInsertFunction(
+        fp64_ ? "rnnjit_cpu_spike_noise_f64" : "rnnjit_cpu_spike_noise_f32", ft);
+    noise_ctx = arg_ptr(kNoiseCtx);
+    dzsave = arg_ptr(kDzSave);
+  }
   loop(c64(0), nb, 1, [&](Value* p) {
     Value* src = at(r0, mul(add(lo, p), c64(n)));
     Value* dst = at(St, mul(p, c64(np)));
@@ -241,6 +251,12 @@ void Gen::forward() {
       Value* bt = add(mul(add(lo, p), nT), t);
       Value* z = at(St, mul(p, c64(np)));
       Value* zs = at(zsave, mul(bt, c64(np)));
+      if (noise_fn) {
+        // z_t = nu(r_{t-1}) and dz/dr written by the host straight into the saved rows; the
+        // contraction reads z, the leak below still reads r_{t-1} (St).
+        b.CreateCall(noise_fn, {noise_ctx, z, zs, at(dzsave, mul(bt, c64(np))), t, add(lo, p)});
+        z = zs;
+      }
       Value* arow = at(A, mul(p, c64(kc)));
       std::vector<Value*> coefs;
       for (size_t m = 0; m < P.slots.size(); ++m) coefs.push_back(splat(slot_coef(m, bt)));
@@ -248,7 +264,7 @@ void Gen::forward() {
       b.CreateStore(cv(0.0), sumv);
       loop(c64(0), c64(np), L.vw, [&](Value* j) {
         Value* zv = ldv(at(z, j));
-        stv(zv, at(zs, j));
+        if (!noise_fn) stv(zv, at(zs, j));
         if (P.has_rowsum) b.CreateStore(b.CreateFAdd(b.CreateLoad(V, sumv), zv), sumv);
         for (size_t m = 0; m < coefs.size(); ++m)
           stv(b.CreateFMul(coefs[m], zv), at(arow, add(j, c64(static_cast<int64_t>(m) * np))));
@@ -285,7 +301,7 @@ void Gen::forward() {
         if (mk) r = b.CreateSelect(mk, r, cv(0.0));  // padding lanes stay exactly zero
         stv(r, at(z, j));
         stv(dphi, at(ds, j));
-        if (ps) stv(phi, at(ps, j));
+        if (ps) stv(b.CreateFSub(phi, zv), at(ps, j));  // d alpha's factor phi - r_{t-1}
         store_row(r, at(ro, j), mk);
       });
     });
@@ -307,6 +323,7 @@ void Gen::backward() {
   Value* wb = arg_ptr(kWb);
   Value* phisave = P.alpha_vector ? arg_ptr(kPhiSave) : nullptr;
   Value* dalpha = P.alpha_vector ? arg_ptr(kDalphaB) : nullptr;
+  Value* dzsave = P.has_noise() ? arg_ptr(kDzSave) : nullptr;
   if (dalpha) zero(at(dalpha, mul(lo, c64(np))), mul(nb, c64(np)));
   loop(c64(0), nT, 1, [&](Value* tt) {
     Value* t = b.CreateSub(b.CreateSub(nT, c64(1)), tt);
@@ -325,8 +342,7 @@ void Gen::backward() {
         stv(d, at(dl, j));
         stv(d, at(dsv, j));
         if (dalpha) {
-          Value* diff = b.CreateFSub(ldv(at(phisave, add(mul(bt, c64(np)), j))),
-                                     ldv(at(zsave, add(mul(bt, c64(np)), j))));
+          Value* diff = ldv(at(phisave, add(mul(bt, c64(np)), j)));
           Value* da = at(dalpha, add(mul(add(lo, p), c64(np)), j));
           stv(fma(l, diff, ldv(da)), da);
         }
@@ -377,10 +393,12 @@ void Gen::backward() {
           st(b.CreateFAdd(ld(at(du, i)), b.CreateFMul(ce(in.scale), ld(at(src, i)))), at(du, i));
         });
       }
+      Value* dzr = dzsave ? at(dzsave, mul(bt, c64(np))) : nullptr;
       row_loop(n, [&](Value* j, Value* mk) {
         Value* zeta = rsd ? rsd : cv(0.0);
         for (size_t m = 0; m < coefs.size(); ++m)
           zeta = fma(coefs[m], ldv(at(orow, add(j, c64(static_cast<int64_t>(m) * np)))), zeta);
+        if (dzr) zeta = b.CreateFMul(zeta, ldv(at(dzr, j)));  // dL/dr_{t-1} = dz/dr .* dL/dz
         Value* a = alpha_vec(j);
         Value* c = fma(b.CreateFSub(cv(1.0), a), ldv(at(lam, j)), zeta);
         if (mk) c = b.CreateSelect(mk, c, cv(0.0));

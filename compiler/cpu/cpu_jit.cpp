@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include <llvm/ADT/SmallString.h>
+#include <llvm/ExecutionEngine/Orc/Core.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
@@ -139,6 +140,18 @@ llvm::orc::LLJIT& jit() {
                          built->getDataLayout().getGlobalPrefix()),
                      "exposing the C library to JIT code");
     built->getMainJITDylib().addGenerator(std::move(gen));
+    // The spike-noise host functions by address: a static library's symbols need not be in the
+    // process's dynamic symbol table, so the search generator alone might not find them.
+    llvm::orc::SymbolMap host_fns;
+    auto expose = [&](const char* name, void* fn) {
+      host_fns[built->mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(fn),
+                                                llvm::JITSymbolFlags::Exported};
+    };
+    expose("rnnjit_cpu_spike_noise_f32", reinterpret_cast<void*>(&rnnjit_cpu_spike_noise_f32));
+    expose("rnnjit_cpu_spike_noise_f64", reinterpret_cast<void*>(&rnnjit_cpu_spike_noise_f64));
+    if (auto err = built->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(host_fns))))
+      throw std::runtime_error("cpu backend: registering the spike-noise host functions: " +
+                               error_text(std::move(err)));
     return built.release();
   }();
   return *j;

@@ -27,11 +27,22 @@ std::string hex(double v) {
 CpuPlan analyse_cpu_cell(const ir::Module& m) {
   CpuPlan p;
   p.n = m.neurons;
-  for (auto& op : m.step)
-    if (op.kind == ir::OpKind::Noise) unsupported(m, op, "spike noise is not supported yet");
   // Which value feeds the activation: s = sum of contributions (+ bias).
   std::map<int, const ir::Op*> def;
   for (auto& op : m.step) def[op.result] = &op;
+  // The presynaptic rates the bank and the rowsums read: r_{t-1}, or z_t = nu(r_{t-1}).
+  int presyn = m.state_in;
+  std::set<int> used;
+  for (auto& op : m.step) {
+    if (op.kind != ir::OpKind::Noise) continue;
+    if (p.has_noise()) unsupported(m, op, "more than one noise op");
+    if (op.operands.at(0) != m.state_in) unsupported(m, op, "noise must read the previous state");
+    p.noise = op.attrs.noise;
+    p.noise_factor = op.attrs.factor;
+    p.noise_dt = op.attrs.dt;
+    presyn = op.result;
+    used.insert(op.result);
+  }
   const ir::Op* leak = def.at(m.state_out);
   if (leak->operands[0] != m.state_in) unsupported(m, *leak, "leak must read the previous state");
   const ir::Op* act = def.count(leak->operands[1]) ? def.at(leak->operands[1]) : nullptr;
@@ -48,7 +59,7 @@ CpuPlan analyse_cpu_cell(const ir::Module& m) {
   // Walk s back through add_bias and add to the contribution ops.
   int s = act->operands[0];
   std::vector<int> contributions;
-  std::set<int> used{m.state_out, leak->operands[1]};
+  used.insert({m.state_out, leak->operands[1]});
   if (def.count(s) && def.at(s)->kind == ir::OpKind::AddBias) {
     const ir::Op* ab = def.at(s);
     p.has_bias = true;
@@ -70,7 +81,8 @@ CpuPlan analyse_cpu_cell(const ir::Module& m) {
     switch (op.kind) {
       case ir::OpKind::BankMatVec: {
         if (p.bank_value >= 0) unsupported(m, op, "more than one bank");
-        if (op.operands[1] != m.state_in) unsupported(m, op, "bank must read the previous state");
+        if (op.operands[1] != presyn)
+          unsupported(m, op, "bank must read the (noisy) previous state");
         p.bank_value = op.operands[0];
         std::map<int, int> gate_index;  // operand position -> CpuPlan::gates index
         for (auto& sl : op.attrs.slots) {
@@ -90,7 +102,8 @@ CpuPlan analyse_cpu_cell(const ir::Module& m) {
         break;
       }
       case ir::OpKind::RowSum:
-        if (op.operands[0] != m.state_in) unsupported(m, op, "rowsum must read the previous state");
+        if (op.operands[0] != presyn)
+          unsupported(m, op, "rowsum must read the (noisy) previous state");
         p.has_rowsum = true;
         p.rowsum += op.attrs.value;
         break;
@@ -125,6 +138,7 @@ std::string CpuPlan::key() const {
   for (auto& i : inputs)
     o << i.weight << ":" << i.input << ":" << i.width << ":" << hex(i.scale) << ",";
   o << ";bias=" << has_bias << ";alpha=" << alpha_vector << ":" << hex(alpha);
+  o << ";noise=" << static_cast<int>(noise) << ":" << hex(noise_factor) << ":" << hex(noise_dt);
   return o.str();
 }
 

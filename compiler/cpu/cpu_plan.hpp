@@ -1,9 +1,9 @@
 // What the CPU code generator specialises on, read off a compiled module (compile_module's output).
 //
 // The CPU backend does not interpret arbitrary step graphs: after fold_uniform and merge_bank a
-// cell step is always   s = [bankmatvec] + [rowsum...] + [input_matvec...] (+ bias);  r = leak(r,
-// act(s)). analyse_cpu_cell() checks that shape and records every constant the generated code bakes
-// in.
+// cell step is always   z = [noise](r);  s = [bankmatvec z] + [rowsum z...] + [input_matvec...]
+// (+ bias);  r = leak(r, act(s)). analyse_cpu_cell() checks that shape and records every constant
+// the generated code bakes in.
 #pragma once
 
 #include <cstdint>
@@ -49,14 +49,20 @@ struct CpuPlan {
   bool alpha_vector = false;  // per-neuron alpha (a prologue-derived [N] vector)
   int alpha_value = -1;       // module value id of that vector
   double alpha = 1.0;         // scalar alpha
+  // Spike noise z_t = nu(r_{t-1}) on the presynaptic rates (DESIGN.md section 3). The generated
+  // code calls a host function for the draws (see cpu_abi.hpp, CpuNoiseContext).
+  ir::Noise noise = ir::Noise::None;
+  double noise_factor = 0.0;
+  double noise_dt = 10.0;
+
+  bool has_noise() const { return noise != ir::Noise::None; }
 
   int64_t m() const { return static_cast<int64_t>(slots.size()); }
   // Exact text of every constant (doubles in hex), for the in-memory JIT cache key.
   std::string key() const;
 };
 
-// Throws std::runtime_error naming the op when the module has something this backend cannot run
-// (a Noise op: "not supported yet").
+// Throws std::runtime_error naming the op when the module has something this backend cannot run.
 CpuPlan analyse_cpu_cell(const ir::Module& m);
 
 }  // namespace rnnjit::cpu

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "compiler/cpu/cpu_codegen.hpp"
+#include "compiler/noise_kind.hpp"
 #include "runtime/backends.hpp"
 #include "runtime/cpu/cpu_prologue.hpp"
 #include "runtime/cpu/thread_pool.hpp"
@@ -96,7 +97,8 @@ class Runner {
   int64_t B_ = 0, T_ = 0;
   ValueMap prologue_;
   Buf<E> wf_, wb_, bias_, alpha_, r0_, rout_, dsave_, phisave_, zsave_, dr_, delta_, dr0_, dalpha_,
-      dbank_;
+      dbank_, dzsave_;
+  CpuNoiseContext noise_;  // read by the forward kernel's host calls
   std::vector<Buf<E>> gates_, inputs_, dgates_, dinputs_;
   std::vector<Buf<E>> scratch_;
 };
@@ -131,6 +133,8 @@ std::vector<void*> Runner<E>::args() {
   a[kDr0] = dr0_.data();
   a[kDalphaB] = dalpha_.data();
   a[kDBank] = dbank_.data();
+  a[kDzSave] = dzsave_.data();
+  a[kNoiseCtx] = &noise_;
   for (int g = 0; g < ng; ++g) {
     a[static_cast<size_t>(L.gate_slot(g))] = gates_[static_cast<size_t>(g)].data();
     a[static_cast<size_t>(L.dgate_slot(g, ng, ni))] =
@@ -248,6 +252,13 @@ Tensor Runner<E>::forward(const TensorMap& params, const TensorMap& inputs, cons
   dsave_.resize(btnp);
   zsave_.resize(btnp);
   phisave_.resize(P.alpha_vector ? btnp : 0);
+  dzsave_.resize(P.has_noise() ? btnp : 0);
+  noise_.kind = static_cast<int>(noise::to_noise_kind(P.noise));
+  noise_.n = n;
+  noise_.np = np;
+  noise_.factor = P.noise_factor;
+  noise_.dt = P.noise_dt;
+  noise_.seed = opt.noise_seed;
   dgates_.clear();
   dinputs_.clear();
 
