@@ -11,7 +11,6 @@ int cmd_inputs(int argc, char** argv);
 int cmd_run(int argc, char** argv);
 int cmd_grad(int argc, char** argv);
 int cmd_train(int argc, char** argv);
-int cmd_analyze(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 
 }  // namespace rnnjit::cli

@@ -21,7 +21,6 @@ constexpr Command kCommands[] = {
     {"run", rnnjit::cli::cmd_run, "run the forward pass: r [B,T,N] from params and inputs"},
     {"grad", rnnjit::cli::cmd_grad, "gradients of L = sum(C * r) for every parameter and input"},
     {"train", rnnjit::cli::cmd_train, "train a network (the ring attractor, the VWM network)"},
-    {"analyze", rnnjit::cli::cmd_analyze, "analyse a trained run (fixed points, errors, SNR)"},
     {"bench", rnnjit::cli::cmd_bench, "time the JIT kernels against the references"},
 };
 

@@ -158,3 +158,37 @@ TEST_F(Cli, UnknownBackendIsRejected) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Cli, EmitsLlvmAndAssemblyWhenTheCpuBackendIsBuilt) {
+  if (!have_llvm_backend()) GTEST_SKIP() << "built without LLVM";
+  Result ll = run("compile " + ring + " --emit llvm");
+  ASSERT_EQ(ll.code, 0) << ll.output;
+  EXPECT_NE(ll.output.find("define"), std::string::npos);
+  Result as = run("compile " + ring + " --emit asm");
+  ASSERT_EQ(as.code, 0) << as.output.substr(0, 2000);
+  EXPECT_NE(as.output.find("vfmadd"), std::string::npos) << "no fused multiply-add in the generated code";
+}
+
+TEST_F(Cli, EmitsCudaPtxAndCubinWithoutAGpu) {
+  if (!have_cuda_backend()) GTEST_SKIP() << "built without CUDA headers";
+  Result cu = run("compile " + ring + " --emit cuda");
+  ASSERT_EQ(cu.code, 0) << cu.output.substr(0, 2000);
+  EXPECT_NE(cu.output.find("__global__"), std::string::npos);
+  Result ptx = run("compile " + ring + " --emit ptx --arch sm_90");
+  ASSERT_EQ(ptx.code, 0) << ptx.output.substr(0, 4000);
+  EXPECT_NE(ptx.output.find(".target sm_90"), std::string::npos);
+  EXPECT_NE(ptx.output.find(".entry"), std::string::npos);
+  Result cubin = run("compile " + ring + " --emit cubin --arch sm_80 -o " + path("k.cubin"));
+  ASSERT_EQ(cubin.code, 0) << cubin.output.substr(0, 4000);
+  std::ifstream in(path("k.cubin"), std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, 4);
+  EXPECT_EQ(std::string(magic, 4), "\x7f" "ELF");
+  Result bad = run("compile " + ring + " --emit cuda --precision bf17");
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.output.find("bf17"), std::string::npos) << bad.output;
+}
+
+}  // namespace

@@ -1,0 +1,73 @@
+#include "runtime/train/adam.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace rnnjit::train {
+
+double global_norm(const TensorMap& grads) {
+  double sum = 0.0;
+  for (auto& [name, g] : grads)
+    for (int64_t i = 0; i < g.numel(); ++i) {
+      const double x = g.at_f64(i);
+      sum += x * x;
+    }
+  return std::sqrt(sum);
+}
+
+double Adam::step(TensorMap& params, const TensorMap& grads,
+                  const std::set<std::string>& nonnegative) {
+  const double norm = global_norm(grads);
+  // PyTorch's clip_grad_norm_: scale = max_norm / (norm + 1e-6), applied only when it is < 1.
+  double scale = 1.0;
+  if (cfg_.clip_norm > 0 && std::isfinite(norm))
+    scale = std::min(1.0, cfg_.clip_norm / (norm + 1e-6));
+  ++t_;
+  const double bc1 = 1.0 - std::pow(cfg_.beta1, static_cast<double>(t_));
+  const double bc2 = 1.0 - std::pow(cfg_.beta2, static_cast<double>(t_));
+  for (auto& [name, g_in] : grads) {
+    auto it = params.find(name);
+    if (it == params.end())
+      throw std::runtime_error("adam: gradient for unknown parameter '" + name + "'");
+    Tensor& p = it->second;
+    if (p.dtype() != DType::F64)
+      throw std::logic_error("adam: parameter '" + name + "' must be float64");
+    check_shape("gradient of " + name, g_in, p.shape());
+    Tensor g = g_in.to(DType::F64);
+    auto [mi, m_new] = m_.try_emplace(name, DType::F64, p.shape());
+    auto [vi, v_new] = v_.try_emplace(name, DType::F64, p.shape());
+    double* w = p.data<double>();
+    double* m = mi->second.data<double>();
+    double* v = vi->second.data<double>();
+    const double* gd = g.data<double>();
+    const bool project = nonnegative.count(name) > 0;
+    for (int64_t i = 0; i < p.numel(); ++i) {
+      const double gi = gd[i] * scale;
+      m[i] = cfg_.beta1 * m[i] + (1.0 - cfg_.beta1) * gi;
+      v[i] = cfg_.beta2 * v[i] + (1.0 - cfg_.beta2) * gi * gi;
+      const double mhat = m[i] / bc1;
+      const double vhat = v[i] / bc2;
+      w[i] -= cfg_.lr * mhat / (std::sqrt(vhat) + cfg_.eps);
+      if (project && w[i] < 0.0) w[i] = 0.0;
+    }
+  }
+  return norm;
+}
+
+void Adam::save_state(TensorMap& out) const {
+  for (auto& [name, m] : m_) out["adam.m/" + name] = m;
+  for (auto& [name, v] : v_) out["adam.v/" + name] = v;
+}
+
+void Adam::load_state(const TensorMap& in, int64_t steps) {
+  m_.clear();
+  v_.clear();
+  for (auto& [key, t] : in) {
+    if (key.rfind("adam.m/", 0) == 0) m_[key.substr(7)] = t.to(DType::F64);
+    if (key.rfind("adam.v/", 0) == 0) v_[key.substr(7)] = t.to(DType::F64);
+  }
+  t_ = steps;
+}
+
+}  // namespace rnnjit::train

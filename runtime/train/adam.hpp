@@ -1,0 +1,50 @@
+// Adam (Kingma & Ba, with PyTorch's defaults and bias correction) over a name -> float64 tensor
+// map, with clipping of the gradient to a global L2 norm and an optional projection to >= 0
+// afterwards (Dale's law, non-negative input weights). Shared by every trainer (ring, VWM).
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "runtime/tensor.hpp"
+
+namespace rnnjit::train {
+
+struct AdamConfig {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double clip_norm = 1.0;  // <= 0: no clipping
+};
+
+// sqrt(sum over every tensor and element of g^2); any dtype.
+double global_norm(const TensorMap& grads);
+
+class Adam {
+ public:
+  explicit Adam(AdamConfig cfg = {}) : cfg_(cfg) {}
+
+  // One update of every tensor of `params` (float64) that has a gradient in `grads` (either dtype,
+  // same shape; a mismatch throws ShapeError). Gradients of names not in `params` are an error.
+  // Clips the gradients to cfg.clip_norm jointly, then projects the names in `nonnegative` to >= 0.
+  // Returns the global gradient norm before clipping.
+  double step(TensorMap& params, const TensorMap& grads,
+              const std::set<std::string>& nonnegative = {});
+
+  int64_t steps() const { return t_; }
+  AdamConfig& config() { return cfg_; }
+  const AdamConfig& config() const { return cfg_; }
+
+  // The moments, stored under "adam.m/<name>" and "adam.v/<name>" (float64), and the step count.
+  void save_state(TensorMap& out) const;
+  void load_state(const TensorMap& in, int64_t steps);
+
+ private:
+  AdamConfig cfg_;
+  int64_t t_ = 0;
+  TensorMap m_, v_;
+};
+
+}  // namespace rnnjit::train

@@ -1,0 +1,123 @@
+#include "runtime/train/metrics.hpp"
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "runtime/safetensors.hpp"
+
+namespace rnnjit::train {
+
+CsvWriter::CsvWriter(std::string path, std::vector<std::string> columns, bool fresh,
+                     int64_t keep_through_step)
+    : path_(std::move(path)), columns_(std::move(columns)) {
+  std::string kept;
+  if (!fresh) {
+    std::ifstream in(path_);
+    std::string line;
+    bool header = true;
+    while (std::getline(in, line)) {
+      if (header) {
+        header = false;
+        continue;
+      }
+      if (line.empty()) continue;
+      const int64_t step = std::stoll(line.substr(0, line.find(',')));
+      if (step <= keep_through_step) kept += line + "\n";
+    }
+  }
+  std::string head;
+  for (size_t i = 0; i < columns_.size(); ++i) head += (i ? "," : "") + columns_[i];
+  write_file_atomic(path_, head + "\n" + kept);
+  f_ = std::fopen(path_.c_str(), "a");
+  if (!f_) throw std::runtime_error(path_ + ": cannot open for appending");
+}
+
+CsvWriter::~CsvWriter() {
+  if (f_) std::fclose(f_);
+}
+
+void CsvWriter::row(const std::vector<double>& values) {
+  if (values.size() != columns_.size())
+    throw std::logic_error(
+        fmt::format("{}: row has {} values for {} columns", path_, values.size(), columns_.size()));
+  std::string line;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) line += ",";
+    if (!std::isnan(values[i])) line += fmt::format("{:.9g}", values[i]);
+  }
+  line += "\n";
+  std::fputs(line.c_str(), f_);
+  std::fflush(f_);
+}
+
+Progress::Progress(int64_t total, int64_t first, int every, bool tty)
+    : total_(total),
+      first_(first),
+      every_(every > 0 ? every : 1),
+      tty_(tty),
+      start_(std::chrono::steady_clock::now()),
+      last_step_(first) {}
+
+bool Progress::stdout_is_tty() {
+  return ::isatty(STDOUT_FILENO) == 1;
+}
+
+double Progress::steps_per_second() const {
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  return s > 0 ? static_cast<double>(last_step_ - first_) / s : 0.0;
+}
+
+static std::string format_seconds(double s) {
+  if (!std::isfinite(s)) return "?";
+  const auto t = static_cast<int64_t>(std::llround(s));
+  if (t >= 3600) return fmt::format("{}h{:02d}m", t / 3600, (t / 60) % 60);
+  return fmt::format("{}:{:02d}", t / 60, t % 60);
+}
+
+void Progress::update(int64_t step, double loss, const std::string& extra) {
+  last_step_ = step;
+  const double rate = steps_per_second();
+  const double eta = rate > 0 ? static_cast<double>(total_ - step) / rate : NAN;
+  if (tty_) {
+    const int width = 28;
+    const double frac = total_ > 0 ? static_cast<double>(step) / static_cast<double>(total_) : 1.0;
+    const int filled = static_cast<int>(frac * width);
+    std::string bar(static_cast<size_t>(filled), '#');
+    bar += std::string(static_cast<size_t>(width - filled), '.');
+    fmt::print("\r[{}] {}/{} loss {:.4f} {:.1f} steps/s ETA {} {}\x1b[K", bar, step, total_, loss,
+               rate, format_seconds(eta), extra);
+    std::fflush(stdout);
+  } else if (step % every_ == 0 || step == total_ || !extra.empty()) {
+    fmt::print("step {}/{} loss {:.5f} {:.2f} steps/s ETA {} {}\n", step, total_, loss, rate,
+               format_seconds(eta), extra);
+    std::fflush(stdout);
+  }
+}
+
+void Progress::finish() {
+  if (finished_) return;
+  finished_ = true;
+  if (tty_) {
+    fmt::print("\n");
+    std::fflush(stdout);
+  }
+}
+
+void ensure_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir))
+    throw std::runtime_error(dir + ": cannot create the output folder: " + ec.message());
+}
+
+void write_json_atomic(const std::string& path, const nlohmann::json& j) {
+  write_file_atomic(path, j.dump(2) + "\n");
+}
+
+}  // namespace rnnjit::train

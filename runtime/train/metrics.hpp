@@ -1,0 +1,60 @@
+// What a training run writes while it runs: metrics.csv (one row per logged step) and a progress
+// display: a one-line bar redrawn in place on a terminal, plain lines when the output is a file or
+// a pipe (CI logs stay readable).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace rnnjit::train {
+
+// A CSV file with a header row. Rows are appended and flushed at once, so a crash loses nothing.
+class CsvWriter {
+ public:
+  // Opens `path`. fresh: truncates and writes the header. Resuming: keeps the rows whose first
+  // column (the step) is <= keep_through_step and drops later ones (they belong to work the
+  // checkpoint does not contain), then appends.
+  CsvWriter(std::string path, std::vector<std::string> columns, bool fresh,
+            int64_t keep_through_step = -1);
+  ~CsvWriter();
+  CsvWriter(const CsvWriter&) = delete;
+  CsvWriter& operator=(const CsvWriter&) = delete;
+  void row(const std::vector<double>& values);  // one value per column; NaN written empty
+
+ private:
+  std::string path_;
+  std::vector<std::string> columns_;
+  std::FILE* f_ = nullptr;
+};
+
+class Progress {
+ public:
+  // total: the last step; first: the step training starts from (after a resume). tty: redraw one
+  // line (auto: isatty(stdout)); plain: print a line every `every` steps.
+  Progress(int64_t total, int64_t first, int every, bool tty);
+  static bool stdout_is_tty();
+  // Called after step `step` (1-based, counting the resumed ones) finished.
+  void update(int64_t step, double loss, const std::string& extra = "");
+  void finish();
+  double steps_per_second() const;
+
+ private:
+  int64_t total_, first_;
+  int every_;
+  bool tty_;
+  std::chrono::steady_clock::time_point start_;
+  int64_t last_step_ = 0;
+  bool finished_ = false;
+};
+
+// Creates `dir` (and parents); throws std::runtime_error with the reason if it cannot.
+void ensure_dir(const std::string& dir);
+// Writes pretty-printed JSON atomically.
+void write_json_atomic(const std::string& path, const nlohmann::json& j);
+
+}  // namespace rnnjit::train
