@@ -18,14 +18,20 @@ namespace rnnjit::reference {
 
 using Buffer = std::vector<double>;
 
+// What an op needs beyond its operands. The last three matter only to the Noise op: its draws are
+// a pure function of (noise_seed, stream, step, b, i), and its forward writes dz/dr into *saved
+// (when non-null) so that the adjoint reuses it; an adjoint given no saved slope (null or wrongly
+// sized) regenerates it from the same counters, which gives the same numbers.
 struct OpSizes {
-  int64_t batch = 0;    // B
-  int64_t neurons = 0;  // N
+  int64_t batch = 0;        // B
+  int64_t neurons = 0;      // N
+  int64_t step = 0;         // t, 0-based index of the step being evaluated (0..T-1)
+  uint64_t noise_seed = 0;  // RunOptions::noise_seed
+  Buffer* saved = nullptr;  // per-(op, step) scratch the forward may fill for its adjoint
 };
 
 // Evaluates `op` on its operand values (in[k] is the value of op.operands[k]) and writes the result
-// to `out`, which is resized here. Throws std::runtime_error for ops the reference does not support
-// (spike noise, for now).
+// to `out`, which is resized here.
 void forward_op(const ir::Op& op, std::span<const Buffer* const> in, Buffer& out,
                 const OpSizes& sz);
 

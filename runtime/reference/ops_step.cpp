@@ -2,8 +2,11 @@
 // presynaptic rates [B,N], W[i][j] maps presynaptic j to postsynaptic i, so (W z)_i = sum_j W[i][j]
 // z_j.
 #include <stdexcept>
+#include <string>
 
 #include "compiler/activation_math.hpp"
+#include "compiler/noise_kind.hpp"
+#include "compiler/noise_math.hpp"
 #include "runtime/reference/op_kernels.hpp"
 
 namespace rnnjit::reference::kernels {
@@ -50,11 +53,45 @@ double dot_matvec(const double* w, const double* z, const double* dy, int64_t n)
 
 // ---- Noise: spike noise on the presynaptic rates ----------------------------------------------
 
-void noise_forward(const ir::Op&, In, Buffer&, const OpSizes&) {
-  throw std::runtime_error("reference backend: spike noise is not supported yet");
+// z = nu(r_prev), drawn elementwise by noise::spike_noise on the recurrent stream with the counter
+// (noise_seed, kStreamRecurrent, t = sz.step, b, i): step t (0-based) is the one producing r_{t+1}
+// from r_t, so its draw perturbs the rates r_t of the previous step. The draw is a deterministic,
+// almost everywhere differentiable function of r at a fixed seed, and dz/dr is its pathwise
+// (implicit reparametrisation, for gamma) derivative.
+
+namespace {
+
+void draw_noise(const ir::Op& op, const Buffer& r, Buffer& z, Buffer& dz_dr, const OpSizes& sz) {
+  const int64_t count = sz.batch * sz.neurons;
+  if (static_cast<int64_t>(r.size()) != count)
+    throw std::logic_error("reference backend: noise operand has " + std::to_string(r.size()) +
+                           " entries but B*N is " + std::to_string(count));
+  z.resize(static_cast<size_t>(count));
+  dz_dr.resize(static_cast<size_t>(count));
+  noise::spike_noise_step<double>(
+      noise::to_noise_kind(op.attrs.noise), r.data(), z.data(), dz_dr.data(),
+      static_cast<int>(sz.batch), static_cast<int>(sz.neurons), op.attrs.factor, op.attrs.dt,
+      sz.noise_seed, noise::kStreamRecurrent, static_cast<noise::u32>(sz.step));
 }
-void noise_adjoint(const ir::Op&, In, const Buffer&, const Buffer&, Din, const OpSizes&) {
-  throw std::runtime_error("reference backend: spike noise is not supported yet");
+
+}  // namespace
+
+void noise_forward(const ir::Op& op, In in, Buffer& out, const OpSizes& sz) {
+  Buffer local;
+  draw_noise(op, *in[0], out, sz.saved ? *sz.saved : local, sz);
+}
+
+// dr_prev += dz/dr .* dz.
+void noise_adjoint(const ir::Op& op, In in, const Buffer&, const Buffer& dout, Din din,
+                   const OpSizes& sz) {
+  Buffer regenerated_z, regenerated_slope;
+  const Buffer* slope = sz.saved;
+  if (!slope || slope->size() != dout.size()) {
+    draw_noise(op, *in[0], regenerated_z, regenerated_slope, sz);
+    slope = &regenerated_slope;
+  }
+  Buffer& dr = *din[0];
+  for (size_t k = 0; k < dout.size(); ++k) dr[k] += (*slope)[k] * dout[k];
 }
 
 // ---- MatVec: y_b = scale * W z_b ----------------------------------------------------------------

@@ -156,6 +156,8 @@ Tensor ReferenceExecutor::forward(const TensorMap& params, const TensorMap& inpu
   double* r_out = r.data<double>();
   const Buffer r0_values = to_buffer(r0);
   run.frames.resize(static_cast<size_t>(steps));
+  run.saved.resize(static_cast<size_t>(steps));
+  run.noise_seed = opt.noise_seed;
   for (int64_t t = 0; t < steps; ++t) {
     std::vector<Buffer>& frame = run.frames[static_cast<size_t>(t)];
     frame.resize(m_.values.size());
@@ -172,9 +174,13 @@ Tensor ReferenceExecutor::forward(const TensorMap& params, const TensorMap& inpu
         for (int64_t k = 0; k < width; ++k)
           slice[b * width + k] = whole.at_f64((b * steps + t) * width + k);
     }
-    for (const ir::Op& op : m_.step) {
+    std::vector<Buffer>& saved = run.saved[static_cast<size_t>(t)];
+    saved.resize(m_.step.size());
+    for (size_t k = 0; k < m_.step.size(); ++k) {
+      const ir::Op& op = m_.step[k];
       const std::vector<const Buffer*> in = operands(op, run, t);
-      forward_op(op, in, frame[static_cast<size_t>(op.result)], sz);
+      const OpSizes step_sz{run.batch, n, t, opt.noise_seed, &saved[k]};
+      forward_op(op, in, frame[static_cast<size_t>(op.result)], step_sz);
     }
     const Buffer& r_t = frame[static_cast<size_t>(m_.state_out)];
     for (int64_t b = 0; b < run.batch; ++b)
@@ -216,14 +222,18 @@ TensorMap ReferenceExecutor::backward(const Tensor& dr_in) {
       for (int64_t i = 0; i < n; ++i)
         dr_t[b * n + i] += dr[(b * steps + t) * n + i] + lambda[b * n + i];
 
-    for (auto op = m_.step.rbegin(); op != m_.step.rend(); ++op) {
+    for (size_t k = m_.step.size(); k-- > 0;) {
+      const ir::Op* op = &m_.step[k];
       const std::vector<const Buffer*> in = operands(*op, run, t);
       std::vector<Buffer*> din;
       for (int v : op->operands)
         din.push_back(per_step(v) ? &dframe[static_cast<size_t>(v)]
                                   : &dfixed[static_cast<size_t>(v)]);
+      // The forward's saved slopes are read only (the scratch pointer is non-const by type).
+      Buffer* saved = const_cast<Buffer*>(&run.saved[static_cast<size_t>(t)][k]);
+      const OpSizes step_sz{batch, n, t, run.noise_seed, saved};
       adjoint_op(*op, in, frame[static_cast<size_t>(op->result)],
-                 dframe[static_cast<size_t>(op->result)], din, sz);
+                 dframe[static_cast<size_t>(op->result)], din, step_sz);
     }
 
     lambda = dframe[static_cast<size_t>(m_.state_in)];

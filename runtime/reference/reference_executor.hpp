@@ -41,6 +41,8 @@ class ReferenceExecutor final : public CellExecutor {
     int64_t batch = 0;
     std::vector<Buffer> fixed;                // by value id: Param, Buffer and Derived values
     std::vector<std::vector<Buffer>> frames;  // frames[t][id]: per-step values of step t+1
+    std::vector<std::vector<Buffer>> saved;   // saved[t][k]: what step op k kept for its adjoint
+    uint64_t noise_seed = 0;                  // RunOptions::noise_seed of this run
   };
 
   bool per_step(int id) const;  // StateIn, GateIn, InputIn, Temp: one value per step
