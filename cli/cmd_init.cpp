@@ -1,8 +1,8 @@
 // rnnjit init SPEC --seed S -o params.safetensors
 #include <fmt/core.h>
 
-#include "cli/common.hpp"
 #include "cli/commands.hpp"
+#include "cli/common.hpp"
 #include "compiler/lower.hpp"
 #include "runtime/params.hpp"
 #include "runtime/safetensors.hpp"
@@ -11,7 +11,8 @@ namespace rnnjit::cli {
 
 int cmd_init(int argc, char** argv) {
   return guarded("init", [&] {
-    cxxopts::Options options("rnnjit init", "Write initial parameters for a spec: one tensor per named term.");
+    cxxopts::Options options("rnnjit init",
+                             "Write initial parameters for a spec: one tensor per named term.");
     options.add_options()("spec", "model spec (YAML)", cxxopts::value<std::string>())(
         "seed", "random seed", cxxopts::value<uint64_t>()->default_value("0"))(
         "dtype", "F32 (default) or F64", cxxopts::value<std::string>()->default_value("F32"))(
@@ -24,12 +25,15 @@ int cmd_init(int argc, char** argv) {
     ModelSpec spec = parse_spec_file(positional_spec(r, "init"));
     const std::string out = required(r, "output");
     const std::string dtype = r["dtype"].as<std::string>();
-    if (dtype != "F32" && dtype != "F64") throw UsageError("--dtype must be F32 or F64, got '" + dtype + "'");
+    if (dtype != "F32" && dtype != "F64")
+      throw UsageError("--dtype must be F32 or F64, got '" + dtype + "'");
     ir::Module m = compile_module(spec);
     TensorMap params = init_params(spec, m, r["seed"].as<uint64_t>());
     for (auto& [name, t] : params) t = t.to(dtype == "F32" ? DType::F32 : DType::F64);
-    write_safetensors(out, params, {{"spec", spec.name}, {"seed", std::to_string(r["seed"].as<uint64_t>())}});
-    for (auto& [name, t] : params) fmt::print("{:<8} {} {}\n", name, t.shape_str(), rnnjit::name(t.dtype()));
+    write_safetensors(out, params,
+                      {{"spec", spec.name}, {"seed", std::to_string(r["seed"].as<uint64_t>())}});
+    for (auto& [name, t] : params)
+      fmt::print("{:<8} {} {}\n", name, t.shape_str(), rnnjit::name(t.dtype()));
     fmt::print("wrote {}\n", out);
     return kExitOk;
   });

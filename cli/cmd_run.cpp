@@ -5,8 +5,8 @@
 #include <cmath>
 #include <random>
 
-#include "cli/common.hpp"
 #include "cli/commands.hpp"
+#include "cli/common.hpp"
 #include "compiler/lower.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/params.hpp"
@@ -18,13 +18,18 @@ namespace {
 
 void add_backend_options(cxxopts::Options& options) {
   options.add_options()("spec", "model spec (YAML)", cxxopts::value<std::string>())(
-      "params", "parameters (.safetensors), e.g. from 'rnnjit init'", cxxopts::value<std::string>())(
+      "params", "parameters (.safetensors), e.g. from 'rnnjit init'",
+      cxxopts::value<std::string>())(
       "inputs", "run inputs (.safetensors): r0 [B,N], each gate [B,T,K], each input [B,T,I]",
-      cxxopts::value<std::string>())("o,output", "output file (.safetensors)", cxxopts::value<std::string>())(
-      "backend", "reference | cpu | cuda | auto", cxxopts::value<std::string>()->default_value("auto"))(
+      cxxopts::value<std::string>())("o,output", "output file (.safetensors)",
+                                     cxxopts::value<std::string>())(
+      "backend", "reference | cpu | cuda | auto",
+      cxxopts::value<std::string>()->default_value("auto"))(
       "precision", "fp32 | fp64 (cpu) | tf32 | bf16 (cuda)", cxxopts::value<std::string>())(
-      "steps", "T, for a cell with no gate or input to fix it", cxxopts::value<int64_t>()->default_value("-1"))(
-      "noise-seed", "seed of the spike-noise generator", cxxopts::value<uint64_t>()->default_value("0"));
+      "steps", "T, for a cell with no gate or input to fix it",
+      cxxopts::value<int64_t>()->default_value("-1"))(
+      "noise-seed", "seed of the spike-noise generator",
+      cxxopts::value<uint64_t>()->default_value("0"));
   options.parse_positional({"spec"});
   options.positional_help("SPEC");
 }
@@ -69,15 +74,17 @@ void write_outputs(const std::string& path, const TensorMap& out, const CellExec
 
 int cmd_inputs(int argc, char** argv) {
   return guarded("inputs", [&] {
-    cxxopts::Options options("rnnjit inputs",
-                             "Write random run inputs for a spec: r0 [B,N] uniform in (0,1), each gate [B,T,K] "
-                             "uniform in (0,1), each input [B,T,I] standard normal; optionally a random cotangent.");
+    cxxopts::Options options(
+        "rnnjit inputs",
+        "Write random run inputs for a spec: r0 [B,N] uniform in (0,1), each gate [B,T,K] "
+        "uniform in (0,1), each input [B,T,I] standard normal; optionally a random cotangent.");
     options.add_options()("spec", "model spec (YAML)", cxxopts::value<std::string>())(
         "batch", "B", cxxopts::value<int64_t>()->default_value("8"))(
         "steps", "T", cxxopts::value<int64_t>()->default_value("20"))(
         "seed", "random seed", cxxopts::value<uint64_t>()->default_value("1"))(
         "o,output", "inputs file (.safetensors)", cxxopts::value<std::string>())(
-        "cotangent", "also write a random cotangent r [B,T,N] to this file", cxxopts::value<std::string>());
+        "cotangent", "also write a random cotangent r [B,T,N] to this file",
+        cxxopts::value<std::string>());
     options.parse_positional({"spec"});
     options.positional_help("SPEC");
     bool help = false;
@@ -112,7 +119,8 @@ int cmd_inputs(int argc, char** argv) {
 
 int cmd_run(int argc, char** argv) {
   return guarded("run", [&] {
-    cxxopts::Options options("rnnjit run", "Run the forward pass over T steps; writes r [B,T,N] = r_1..r_T.");
+    cxxopts::Options options("rnnjit run",
+                             "Run the forward pass over T steps; writes r [B,T,N] = r_1..r_T.");
     add_backend_options(options);
     bool help = false;
     auto r = parse_or_help(options, argc, argv, &help);
@@ -123,19 +131,22 @@ int cmd_run(int argc, char** argv) {
     Tensor states = l.exec->forward(l.params, l.inputs, l.opt);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     write_outputs(out, {{"r", states}}, *l.exec);
-    fmt::print("{}: r {} |r|_2 = {:.6g}  forward {:.3f} ms (JIT {:.3f} s) on {}\nwrote {}\n", l.exec->backend(),
-               states.shape_str(), l2(states), secs * 1e3, l.exec->compile_seconds(), l.exec->device(), out);
+    fmt::print("{}: r {} |r|_2 = {:.6g}  forward {:.3f} ms (JIT {:.3f} s) on {}\nwrote {}\n",
+               l.exec->backend(), states.shape_str(), l2(states), secs * 1e3,
+               l.exec->compile_seconds(), l.exec->device(), out);
     return kExitOk;
   });
 }
 
 int cmd_grad(int argc, char** argv) {
   return guarded("grad", [&] {
-    cxxopts::Options options("rnnjit grad",
-                             "Gradients of L = sum(C * r) for every learned parameter (by name), r0, and every "
-                             "gate and input (by name).");
+    cxxopts::Options options(
+        "rnnjit grad",
+        "Gradients of L = sum(C * r) for every learned parameter (by name), r0, and every "
+        "gate and input (by name).");
     add_backend_options(options);
-    options.add_options()("cotangent", "C: a file holding r [B,T,N] = dL/dr_t", cxxopts::value<std::string>());
+    options.add_options()("cotangent", "C: a file holding r [B,T,N] = dL/dr_t",
+                          cxxopts::value<std::string>());
     bool help = false;
     auto r = parse_or_help(options, argc, argv, &help);
     if (help) return kExitOk;
@@ -151,9 +162,10 @@ int cmd_grad(int argc, char** argv) {
     double loss = 0;
     for (int64_t i = 0; i < c.numel(); ++i) loss += c.at_f64(i) * states.at_f64(i);
     write_outputs(out, grads, *l.exec);
-    fmt::print("{}: L = sum(C * r) = {:.9g}  forward+backward {:.3f} ms on {}\n", l.exec->backend(), loss, secs * 1e3,
-               l.exec->device());
-    for (auto& [name, g] : grads) fmt::print("  d{:<10} {:<14} |.|_2 = {:.6g}\n", name, g.shape_str(), l2(g));
+    fmt::print("{}: L = sum(C * r) = {:.9g}  forward+backward {:.3f} ms on {}\n", l.exec->backend(),
+               loss, secs * 1e3, l.exec->device());
+    for (auto& [name, g] : grads)
+      fmt::print("  d{:<10} {:<14} |.|_2 = {:.6g}\n", name, g.shape_str(), l2(g));
     fmt::print("wrote {}\n", out);
     return kExitOk;
   });

@@ -18,7 +18,8 @@ namespace {
 bool is_vwm_spec(const std::string& path) {
   try {
     ModelSpec spec = parse_spec_file(path);
-    if (spec.train && spec.train.IsMap() && spec.train["task"] && spec.train["task"].as<std::string>() == "vwm")
+    if (spec.train && spec.train.IsMap() && spec.train["task"] &&
+        spec.train["task"].as<std::string>() == "vwm")
       return true;
     return spec.noise.kind != ir::Noise::None || !spec.inputs.empty();
   } catch (const std::exception&) {

@@ -19,7 +19,8 @@ std::string emit_backend_code(const ir::Module& m, const std::string& emit, cons
 #ifdef RNNJIT_HAVE_LLVM
     return emit == "llvm" ? emit_cpu_llvm_ir(m, precision) : emit_cpu_asm(m, precision);
 #else
-    throw UsageError("--emit " + emit + " needs the cpu backend, which this build lacks (RNNJIT_WITH_LLVM=OFF)");
+    throw UsageError("--emit " + emit +
+                     " needs the cpu backend, which this build lacks (RNNJIT_WITH_LLVM=OFF)");
 #endif
   }
 #ifdef RNNJIT_HAVE_CUDA
@@ -32,7 +33,8 @@ std::string emit_backend_code(const ir::Module& m, const std::string& emit, cons
   (void)m;
   (void)arch;
   (void)precision;
-  throw UsageError("--emit " + emit + " needs the cuda backend, which this build lacks (RNNJIT_WITH_CUDA=OFF)");
+  throw UsageError("--emit " + emit +
+                   " needs the cuda backend, which this build lacks (RNNJIT_WITH_CUDA=OFF)");
 #endif
 }
 

@@ -12,5 +12,6 @@ int cmd_run(int argc, char** argv);
 int cmd_grad(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
+int cmd_analyze(int argc, char** argv);
 
 }  // namespace rnnjit::cli

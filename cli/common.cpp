@@ -29,7 +29,8 @@ int guarded(const std::string& command, const std::function<int()>& body) {
   }
 }
 
-cxxopts::ParseResult parse_or_help(cxxopts::Options& options, int argc, char** argv, bool* help_shown) {
+cxxopts::ParseResult parse_or_help(cxxopts::Options& options, int argc, char** argv,
+                                   bool* help_shown) {
   options.add_options("")("h,help", "Show this help");
   auto r = options.parse(argc, argv);
   *help_shown = r.count("help") > 0;
@@ -38,7 +39,8 @@ cxxopts::ParseResult parse_or_help(cxxopts::Options& options, int argc, char** a
 }
 
 std::string positional_spec(const cxxopts::ParseResult& r, const std::string& command) {
-  if (!r.count("spec")) throw UsageError("missing the model spec (e.g. rnnjit " + command + " examples/ring.yaml)");
+  if (!r.count("spec"))
+    throw UsageError("missing the model spec (e.g. rnnjit " + command + " examples/ring.yaml)");
   return r["spec"].as<std::string>();
 }
 

@@ -1,4 +1,5 @@
-// rnnjit: compile RNN cell specs to specialised kernels, run them, differentiate them, train with them.
+// rnnjit: compile RNN cell specs to specialised kernels, run them, differentiate them, train with
+// them.
 #include <fmt/core.h>
 
 #include <cstring>
@@ -15,13 +16,15 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
-    {"compile", rnnjit::cli::cmd_compile, "lower a spec and print the IR or the generated code (--emit)"},
+    {"compile", rnnjit::cli::cmd_compile,
+     "lower a spec and print the IR or the generated code (--emit)"},
     {"init", rnnjit::cli::cmd_init, "write initial parameters for a spec (safetensors)"},
     {"inputs", rnnjit::cli::cmd_inputs, "write random run inputs (r0, gates, inputs) for a spec"},
     {"run", rnnjit::cli::cmd_run, "run the forward pass: r [B,T,N] from params and inputs"},
     {"grad", rnnjit::cli::cmd_grad, "gradients of L = sum(C * r) for every parameter and input"},
     {"train", rnnjit::cli::cmd_train, "train a network (the ring attractor, the VWM network)"},
     {"bench", rnnjit::cli::cmd_bench, "time the JIT kernels against the references"},
+    {"analyze", rnnjit::cli::cmd_analyze, "analyse a trained VWM run: errors, SNR, fixed points"},
 };
 
 void usage() {

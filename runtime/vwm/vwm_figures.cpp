@@ -1,0 +1,129 @@
+// The VWM run's figures; see vwm_figures.hpp.
+#include "runtime/vwm/vwm_figures.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+
+#include "runtime/plot/plot.hpp"
+
+namespace rnnjit::vwm {
+
+namespace {
+
+// metrics.csv as columns by header name; empty cells are NaN.
+std::map<std::string, std::vector<double>> read_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::string line;
+  std::vector<std::string> names;
+  std::map<std::string, std::vector<double>> cols;
+  if (std::getline(in, line)) {
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, ',');) names.push_back(cell);
+  }
+  while (std::getline(in, line)) {
+    std::stringstream ss(line);
+    size_t k = 0;
+    for (std::string cell; std::getline(ss, cell, ',') && k < names.size(); ++k)
+      cols[names[k]].push_back(cell.empty() ? std::numeric_limits<double>::quiet_NaN()
+                                            : std::stod(cell));
+  }
+  return cols;
+}
+
+}  // namespace
+
+std::vector<std::string> write_vwm_figures(const std::string& run_dir, const VwmConfig& c,
+                                           const TensorMap& params) {
+  std::vector<std::string> written;
+  const auto cols = read_csv(run_dir + "/metrics.csv");
+  auto col = [&](const std::string& name) {
+    auto it = cols.find(name);
+    return it == cols.end() ? std::vector<double>{} : it->second;
+  };
+  const std::vector<double> step = col("step");
+
+  {  // loss and lr curves
+    plot::Figure f;
+    f.width_px = 1000;
+    f.height_px = 420;
+    f.cols = 2;
+    plot::Axes loss;
+    loss.title = "training loss";
+    loss.xlabel = "iteration";
+    loss.lines.push_back({step, col("loss"), "loss"});
+    loss.lines.push_back({step, col("eval_error"), "mean error (rad)"});
+    plot::Axes lr;
+    lr.title = "learning rate";
+    lr.xlabel = "iteration";
+    lr.logy = true;
+    lr.lines.push_back({step, col("lr")});
+    f.panels = {loss, lr};
+    const std::string p = run_dir + "/loss_lr.png";
+    plot::save_png(f, p);
+    written.push_back(p);
+  }
+  if (!step.empty()) {  // error per set size, last logged row
+    plot::Axes a;
+    a.title =
+        "error vs set size (iteration " + std::to_string(static_cast<int64_t>(step.back())) + ")";
+    a.xlabel = "set size";
+    a.ylabel = "mean |error| (rad)";
+    plot::Series s;
+    s.points = true;
+    for (int64_t k : c.item_num) {
+      const std::vector<double> e = col("error_ss" + std::to_string(k));
+      if (e.empty()) continue;
+      s.x.push_back(static_cast<double>(k));
+      s.y.push_back(e.back());
+    }
+    a.lines.push_back(s);
+    a.hlines.push_back({M_PI / 2, "chance"});
+    plot::Figure f;
+    f.panels = {a};
+    const std::string p = run_dir + "/error_vs_set_size.png";
+    plot::save_png(f, p);
+    written.push_back(p);
+  }
+  if (params.count(kRecurrentName) && params.count(kInputWeightName)) {  // weights
+    const Tensor W = params.at(kRecurrentName).to(DType::F64);
+    const Tensor B = params.at(kInputWeightName).to(DType::F64);
+    const int n = static_cast<int>(W.dim(0)), inputs = static_cast<int>(B.dim(1));
+    const int excitatory = c.dales_law ? n / 2 : n;
+    plot::Heatmap w;
+    w.title = c.dales_law ? "W_eff (columns signed by Dale's law)" : "W";
+    w.xlabel = "presynaptic";
+    w.ylabel = "postsynaptic";
+    w.rows = w.cols = n;
+    w.equal_aspect = true;
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j)
+        w.values.push_back(W.at_f64(i * n + j) * (j < excitatory ? 1.0 : -1.0));
+    if (c.dales_law && n > 1) {
+      w.col_separators = w.row_separators = {excitatory};
+      w.col_block_labels = w.row_block_labels = {"E", "I"};
+    }
+    plot::Heatmap b;
+    b.title = "B (input weights)";
+    b.xlabel = "input channel";
+    b.ylabel = "neuron";
+    b.rows = n;
+    b.cols = inputs;
+    b.colormap = c.positive_input ? plot::Colormap::Sequential : plot::Colormap::Diverging;
+    for (int64_t e = 0; e < B.numel(); ++e) b.values.push_back(B.at_f64(e));
+    plot::Figure f;
+    f.width_px = 1100;
+    f.height_px = 560;
+    f.cols = 2;
+    f.panels = {w, b};
+    const std::string p = run_dir + "/weights.png";
+    plot::save_png(f, p);
+    written.push_back(p);
+  }
+  return written;
+}
+
+}  // namespace rnnjit::vwm
