@@ -228,5 +228,24 @@ TEST(VwmConfig, FromTheExampleSpecEqualsTheSeedDefaults) {
   }
 }
 
+// The README's small example: the seed's cell at CPU size, consistent with itself (input width 3M,
+// the trial timeline) and named as the seed would name it.
+TEST(VwmConfig, SmallExampleIsTheSeedCellAtCpuSize) {
+  const ModelSpec spec =
+      parse_spec_file(std::string(RNNJIT_SOURCE_DIR) + "/examples/vwm_small.yaml");
+  const VwmConfig c = vwm_config_from_spec(spec);
+  EXPECT_EQ(c.num_neurons, 64);
+  EXPECT_EQ(c.max_item_num, 4);
+  EXPECT_EQ(c.item_num, (std::vector<int64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(spec.inputs[0].size, c.input_channels());
+  EXPECT_TRUE(c.dales_law);
+  EXPECT_TRUE(c.positive_input);
+  EXPECT_EQ(c.spike_noise_type, "gamma");
+  EXPECT_EQ(model_name(c), "SmallTask_n64item4PI1gamma0.05rad");
+  const ModelSpec s2 = to_model_spec(c);
+  EXPECT_EQ(s2.neurons, spec.neurons);
+  EXPECT_EQ(s2.noise.factor, spec.noise.factor);
+}
+
 }  // namespace
 }  // namespace rnnjit::vwm
