@@ -115,12 +115,7 @@ ErrorAnalysis analyze_errors(const LoadedRun& run, const AnalyzeOptions& opt) {
   }
 
   const std::string dir = detail::out_dir(run, opt);
-  nlohmann::json j;
-  j["run_dir"] = run.run_dir;
-  j["checkpoint"] = run.checkpoint;
-  j["step"] = run.step;
-  j["backend"] = res.backend;
-  j["seed"] = opt.seed;
+  nlohmann::json j = detail::run_header(run, res.backend, opt.seed);
   j["trials_per_set_size"] = trials;
   j["set_sizes"] = nlohmann::json::array();
   for (const ErrorGroup& g : res.groups) {

@@ -123,12 +123,7 @@ FixedPointAnalysis analyze_fixed_points(const LoadedRun& run, const AnalyzeOptio
   for (const FixedPoint& p : rep.points) stable += p.stable ? 1 : 0;
 
   const std::string dir = detail::out_dir(run, opt);
-  nlohmann::json j;
-  j["run_dir"] = run.run_dir;
-  j["checkpoint"] = run.checkpoint;
-  j["step"] = run.step;
-  j["backend"] = res.backend;
-  j["seed"] = opt.seed;
+  nlohmann::json j = detail::run_header(run, res.backend, opt.seed);
   j["initial_states"] = K;
   j["trials"] = batch.trials;
   j["states_per_trial"] = per_trial;

@@ -39,12 +39,7 @@ SnrAnalysis analyze_snr(const LoadedRun& run, const AnalyzeOptions& opt) {
   }
 
   const std::string dir = detail::out_dir(run, opt);
-  nlohmann::json j;
-  j["run_dir"] = run.run_dir;
-  j["checkpoint"] = run.checkpoint;
-  j["step"] = run.step;
-  j["backend"] = res.backend;
-  j["seed"] = opt.seed;
+  nlohmann::json j = detail::run_header(run, res.backend, opt.seed);
   j["trials"] = trials;
   j["decode_steps"] = tl.decode_len();
   j["set_sizes"] = nlohmann::json::array();

@@ -115,6 +115,16 @@ std::string out_dir(const LoadedRun& run, const AnalyzeOptions& opt) {
   return d;
 }
 
+nlohmann::json run_header(const LoadedRun& run, const std::string& backend, uint64_t seed) {
+  nlohmann::json j;
+  j["run_dir"] = run.run_dir;
+  j["checkpoint"] = run.checkpoint;
+  j["step"] = run.step;
+  j["backend"] = backend;
+  j["seed"] = seed;
+  return j;
+}
+
 uint64_t mix_seed(uint64_t seed, uint64_t tag, int64_t k) {
   auto splitmix = [](uint64_t x) {
     x += 0x9E3779B97F4A7C15ull;

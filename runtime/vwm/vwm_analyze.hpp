@@ -18,8 +18,8 @@
 //                 fixed_points_pca.png (the trajectories in their first two principal components
 //                 with the fixed points marked stable / unstable).
 //
-// Backends: errors and snr default to "auto", which here means cpu when built with LLVM, else the
-// reference (the cuda backend rejects spike noise); fixed points default to the float64 reference
+// Backends: errors and snr default to "auto", which here means cuda when there is a device, else
+// cpu when built with LLVM, else the reference; fixed points default to the float64 reference
 // (q_tol 1e-12 needs fp64; an explicit cpu backend runs in fp64). AnalyzeOptions::backend
 // overrides both. Every draw is a pure function of AnalyzeOptions::seed.
 #pragma once
@@ -27,6 +27,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "runtime/executor.hpp"
 #include "runtime/tensor.hpp"
@@ -66,7 +68,8 @@ struct LoadedRun {
 LoadedRun load_run(const std::string& run_dir, const std::string& checkpoint = "");
 
 // The backend an analysis runs on: `requested` ("" or "auto" for the default) for a cell with
-// (noisy) or without spike noise. Throws std::runtime_error for cuda with noise.
+// (noisy) or without spike noise. The default is the float64 reference without noise (fixed
+// points), else cuda when there is a device, else cpu, else reference.
 std::string analysis_backend(const std::string& requested, bool noisy);
 
 struct ErrorGroup {
@@ -110,6 +113,8 @@ std::vector<std::string> run_analyses(const LoadedRun& run, const AnalyzeOptions
 // --- shared by the analyses ---
 namespace detail {
 std::string out_dir(const LoadedRun& run, const AnalyzeOptions& opt);  // created
+// The fields every analysis JSON starts with: run_dir, checkpoint, step, backend, seed.
+nlohmann::json run_header(const LoadedRun& run, const std::string& backend, uint64_t seed);
 uint64_t mix_seed(uint64_t seed, uint64_t tag, int64_t k);
 // An executor of `backend` for module `m`; fp64 asks the cpu backend for float64.
 std::unique_ptr<CellExecutor> make_cell_executor(const ir::Module& m, const std::string& backend,
