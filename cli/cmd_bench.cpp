@@ -20,6 +20,10 @@
 #include "runtime/params.hpp"
 #ifdef RNNJIT_HAVE_BENCH_REFS
 #include "bench/references/eager_cpu.hpp"
+#ifdef RNNJIT_HAVE_EAGER_GPU
+#include "bench/references/eager_gpu.hpp"
+#include "bench/references/eager_ops.hpp"
+#endif
 #include "bench/references/peak.hpp"
 #endif
 #ifdef RNNJIT_HAVE_CUDA
@@ -267,6 +271,19 @@ Measured measure(const ModelSpec& base, const Point& pt, const std::string& mode
   }
 #endif
 
+#ifdef RNNJIT_HAVE_EAGER_GPU
+  if (s.run_reference && s.backend == "cuda") {
+    try {  // device time of the eager op sequence, transfers excluded like the JIT's
+      auto eager = bench::make_eager_gpu_reference(module);
+      eager->forward(params, inputs);
+      if (train) eager->backward(dr);
+      out.ref_ms = eager->time_device_ms(train, 1, s.ref_repeats);
+    } catch (const std::runtime_error& e) {
+      fmt::print(stderr, "rnnjit bench: no eager GPU reference for this point: {}\n", e.what());
+    }
+  }
+#endif
+
   // Accuracy against the float64 interpreter on a sub-problem (first trials, first steps).
   const int64_t ab = std::min(pt.batch, s.accuracy_batch),
                 at = std::min(pt.steps, s.accuracy_steps);
@@ -428,9 +445,16 @@ int cmd_bench(int argc, char** argv) {
 #endif
     if (!doc.contains("reference")) doc["reference"] = "none";
     if (s.backend == "cuda") {
-      // The GPU eager reference (cuBLAS + elementwise kernels) and the cuBLAS SGEMM peak are not
-      // built yet (bench/README.md): ref and peak are null on cuda.
-      doc["reference"] = "none (GPU eager not built)";
+#ifdef RNNJIT_HAVE_EAGER_GPU
+      peak = bench::measure_cuda_sgemm_gflops(4096);
+      doc["reference"] = "eager-gpu";
+      doc["reference_timing"] =
+          "CUDA events around the eager op sequence (cuBLAS SGEMM + one kernel per op) on "
+          "device-resident data";
+      doc["peak_method"] = "one cuBLAS SGEMM 4096^3, median of 10 (CUDA events)";
+#else
+      doc["reference"] = "none (built without the GPU eager reference)";
+#endif
       doc["timing"] = "CUDA events via cuda::time_kernels";
     } else {
       doc["timing"] = "host steady clock around synchronous forward()/backward() calls";
