@@ -1,0 +1,118 @@
+// End-to-end tests of VWM training and analysis through the rnnjit binary: a vwm_rnn config.yaml
+// read unchanged (its ignored keys reported with their line), the small example, resume, and
+// rnnjit analyze on the run that was just trained.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string output;  // stdout and stderr together
+};
+
+Result run(const std::string& args) {
+  const std::string cmd = std::string(RNNJIT_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+nlohmann::json read_json(const fs::path& p) {
+  std::ifstream f(p);
+  return nlohmann::json::parse(f);
+}
+
+class CliVwm : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    dir = fs::temp_directory_path() / ("rnnjit_cli_vwm_" + std::to_string(rd()));
+    fs::create_directories(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  std::string path(const std::string& name) const { return (dir / name).string(); }
+  fs::path dir;
+};
+
+// A seed-style config (sections, quoted strings, a key rnnjit ignores) at a tiny size.
+const char* kTinyConfig =
+    "model_params:\n"
+    "  max_item_num: 2\n"
+    "  item_num: [1, 2]\n"
+    "  num_neurons: 12\n"
+    "  spike_noise_type: \"gamma\"\n"
+    "  T_stimi: 60\n"
+    "  T_delay: 60\n"
+    "  T_decode: 40\n"
+    "training_params:\n"
+    "  use_scripted_model: false\n"
+    "  num_iterations: 4\n"
+    "  num_trials: 8\n"
+    "  logging_period: 2\n"
+    "  eta: 0.001\n"
+    "model_and_logging_params:\n"
+    "  rnn_name: \"Tiny\"\n";
+
+TEST_F(CliVwm, SeedConfigTrainsResumesAndIsAnalysed) {
+  const std::string cfg = path("config.yaml"), out = path("run");
+  std::ofstream(cfg) << kTinyConfig;
+  Result r = run("train --vwm-config " + cfg + " --out " + out + " --quiet");
+  ASSERT_EQ(r.code, 0) << r.output;
+  // The ignored key is named with its line (10: use_scripted_model).
+  EXPECT_NE(r.output.find("config.yaml:10:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("use_scripted_model"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Tiny_n12item2PI1gamma0.05rad"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("set size 2"), std::string::npos) << r.output;
+  for (const char* f : {"metrics.csv", "summary.json", "config.json"})
+    EXPECT_TRUE(fs::exists(fs::path(out) / f)) << f;
+  nlohmann::json s = read_json(fs::path(out) / "summary.json");
+  EXPECT_EQ(s["iterations"], 4);
+  EXPECT_EQ(s["neurons"], 12);
+
+  // Resume to 6 iterations: the summary says where it started.
+  r = run("train --vwm-config " + cfg + " --out " + out + " --resume --steps 6 --quiet");
+  ASSERT_EQ(r.code, 0) << r.output;
+  s = read_json(fs::path(out) / "summary.json");
+  EXPECT_EQ(s["first_iteration"], 5);
+  EXPECT_EQ(s["iterations"], 6);
+
+  r = run("analyze " + out + " --what errors,snr --trials 20");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const nlohmann::json e = read_json(fs::path(out) / "analysis" / "errors.json");
+  ASSERT_EQ(e["set_sizes"].size(), 2u);
+  EXPECT_EQ(e["step"], 6);
+  EXPECT_TRUE(fs::exists(fs::path(out) / "analysis" / "snr.json"));
+}
+
+TEST_F(CliVwm, SmallExampleRunsAndBadUsageExitsTwo) {
+  const std::string small = std::string(RNNJIT_SOURCE_DIR) + "/examples/vwm_small.yaml";
+  Result r = run("train " + small + " --steps 2 --out " + path("small") + " --quiet");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("SmallTask_n64item4PI1gamma0.05rad"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("set size 4"), std::string::npos) << r.output;
+
+  r = run("train " + small + " --vwm-config " + small);
+  EXPECT_EQ(r.code, 2) << r.output;
+  r = run("analyze " + path("no_such_run"));
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("no_such_run"), std::string::npos) << r.output;
+}
+
+}  // namespace
