@@ -13,6 +13,7 @@
 #include <optional>
 #include <random>
 
+#include "bench/references/bench_problem.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "compiler/lower.hpp"
@@ -36,10 +37,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct Point {
-  std::string table;  // which sweep it belongs to: neurons, steps, batch, gates, or sweep
-  int64_t neurons, batch, steps, gates;
-};
+using Point = bench::SweepPoint;
 
 struct Settings {
   std::string backend;
@@ -71,20 +69,7 @@ std::vector<int64_t> parse_list(const std::string& text, const std::string& what
 // The seed's README tables (B=256, K=3, T=20 unless swept), or the cartesian product of --sweep.
 std::vector<Point> make_points(const std::vector<std::string>& sweeps, const ModelSpec& spec) {
   const int64_t spec_gates = spec.gates.empty() ? 0 : spec.gates.front().size;
-  if (sweeps.empty()) {
-    std::vector<Point> p;
-    for (int64_t n : {128, 256, 384, 512, 640, 768, 896, 1024})
-      p.push_back({"neurons", n, 256, 20, 3});
-    for (int64_t t : {4, 8, 16, 20, 32, 128, 256, 512, 1024, 2048})
-      p.push_back({"steps", 256, 256, t, 3});
-    for (int64_t b : {32, 128, 256, 512, 1024, 2048}) p.push_back({"batch", 256, b, 20, 3});
-    for (int64_t k : {2, 3, 4, 8, 32, 128, 256, 512, 1024}) p.push_back({"gates", 256, 256, 20, k});
-    if (spec.gates.empty())  // a cell without gates: the gate sweep does not apply
-      std::erase_if(p, [](const Point& x) { return x.table == "gates"; });
-    for (auto& x : p)
-      if (spec.gates.empty()) x.gates = 0;
-    return p;
-  }
+  if (sweeps.empty()) return bench::seed_table_points(!spec.gates.empty());
   std::map<std::string, std::vector<int64_t>> lists{
       {"neurons", {spec.neurons}}, {"batch", {256}}, {"steps", {20}}, {"gates", {spec_gates}}};
   // cxxopts splits a vector option at commas ("neurons=32,48" -> "neurons=32", "48"): an item
@@ -113,36 +98,6 @@ std::vector<Point> make_points(const std::vector<std::string>& sweeps, const Mod
       for (int64_t t : lists["steps"])
         for (int64_t k : lists["gates"]) p.push_back({"sweep", n, b, t, k});
   return p;
-}
-
-// Random run inputs: r0 uniform (0,1); gates uniform (0, 1/K) so the gated sum stays O(1) whatever
-// K is (uniform (0,1) would grow the rates by ~sqrt(K) per step and overflow at large K); inputs
-// standard normal.
-TensorMap make_inputs(const ModelSpec& spec, int64_t b, int64_t t, std::mt19937_64& rng) {
-  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  TensorMap in;
-  Tensor r0(DType::F32, {b, spec.neurons});
-  for (float& v : r0.span<float>()) v = unit(rng);
-  in["r0"] = std::move(r0);
-  for (auto& g : spec.gates) {
-    Tensor x(DType::F32, {b, t, g.size});
-    for (float& v : x.span<float>()) v = unit(rng) / static_cast<float>(g.size);
-    in[g.name] = std::move(x);
-  }
-  for (auto& u : spec.inputs) {
-    Tensor x(DType::F32, {b, t, u.size});
-    for (float& v : x.span<float>()) v = normal(rng);
-    in[u.name] = std::move(x);
-  }
-  return in;
-}
-
-Tensor random_cotangent(int64_t b, int64_t t, int64_t n, std::mt19937_64& rng) {
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  Tensor c(DType::F32, {b, t, n});
-  for (float& v : c.span<float>()) v = normal(rng);
-  return c;
 }
 
 // The first `b` trials and `t` steps of every run input (for the accuracy check on big points).
@@ -198,15 +153,6 @@ double time_ms(F&& run, int warmup, int reps) {
 }
 
 // Number of N x N matrices applied per step (the bank size M), counted from the IR.
-int64_t bank_size(const ir::Module& m) {
-  int64_t count = 0;
-  for (auto& op : m.step) {
-    if (op.kind == ir::OpKind::BankMatVec) count += static_cast<int64_t>(op.attrs.slots.size());
-    if (op.kind == ir::OpKind::MatVec) count += 1;
-    if (op.kind == ir::OpKind::GatedMatVec) count += m.value(op.operands[0]).shape[0].size;
-  }
-  return count;
-}
 
 TensorMap to_f32(const TensorMap& in) {
   TensorMap out;
@@ -222,16 +168,14 @@ struct Measured {
 
 Measured measure(const ModelSpec& base, const Point& pt, const std::string& mode, const Settings& s,
                  std::string* device) {
-  ModelSpec spec = base;
-  spec.neurons = pt.neurons;
-  if (!spec.gates.empty()) spec.gates.front().size = pt.gates;
+  const ModelSpec spec = bench::spec_at(base, pt);
   const ir::Module module = compile_module(spec);
   const TensorMap params64 = init_params(spec, module, s.seed);
   const TensorMap params = to_f32(params64);
   std::mt19937_64 rng(s.seed +
                       7919 * static_cast<uint64_t>(pt.neurons + pt.batch + pt.steps + pt.gates));
-  const TensorMap inputs = make_inputs(spec, pt.batch, pt.steps, rng);
-  const Tensor dr = random_cotangent(pt.batch, pt.steps, pt.neurons, rng);
+  const TensorMap inputs = bench::make_bench_inputs(spec, pt.batch, pt.steps, rng);
+  const Tensor dr = bench::bench_cotangent(pt.batch, pt.steps, pt.neurons, rng);
   const bool train = mode == "train";
 
   ExecutorConfig cfg;
@@ -466,11 +410,8 @@ int cmd_bench(int argc, char** argv) {
     std::string device = s.backend;
     for (const std::string& m : modes)
       for (const Point& pt : points) {
-        ModelSpec probe = spec;
-        probe.neurons = pt.neurons;
-        if (!probe.gates.empty()) probe.gates.front().size = pt.gates;
-        const int64_t bank = bank_size(compile_module(probe));
-        const double fwd_flops = 2.0 * pt.batch * pt.steps * pt.neurons * pt.neurons * bank;
+        const int64_t bank = bench::bank_size(compile_module(bench::spec_at(spec, pt)));
+        const double fwd_flops = bench::forward_flops(pt, bank);
         const double flops = m == "train" ? 3.0 * fwd_flops : fwd_flops;
         const Measured res = measure(spec, pt, m, s, &device);
         nlohmann::json p;
