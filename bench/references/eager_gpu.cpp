@@ -224,7 +224,7 @@ class EagerGpu final : public EagerGpuReference {
     }
   }
 
-  const ir::Module& m_;
+  const ir::Module m_;  // a copy: callers may pass a temporary
   CudaPlan plan_;
   bool on_device_;
   std::unique_ptr<EagerOps> ops_;
