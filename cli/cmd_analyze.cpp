@@ -88,12 +88,6 @@ int cmd_analyze(int argc, char** argv) {
     opt.figures = r.count("no-figures") == 0;
 
     const vwm::LoadedRun run = vwm::load_run(run_dir, opt.checkpoint);
-    auto wants = [&](const char* w) {
-      return std::find(opt.what.begin(), opt.what.end(), w) != opt.what.end();
-    };
-    if (opt.backend == "cuda" && run.config.spike_noise_factor != 0 &&
-        (wants("errors") || wants("snr")))
-      throw UsageError("--backend cuda cannot run spike noise (errors, snr); use cpu or reference");
     fmt::print("{}: checkpoint {} (step {})\n", run_dir, run.checkpoint, run.step);
     for (const std::string& line : vwm::run_analyses(run, opt)) fmt::print("{}\n", line);
     return kExitOk;

@@ -2,8 +2,8 @@
 //                   [--resume]
 // rnnjit train --vwm-config config.yaml [same flags]
 // Settings come from the spec's `train:` section or from the seed's config.yaml (whose ignored keys
-// are listed on stderr); flags override. The default backend, auto, is the GPU for a noise-free
-// cell (the CUDA templates have no spike-noise epilogue yet), else the CPU JIT, else the reference.
+// are listed on stderr); flags override. The default backend, auto, is the GPU when there is one
+// (spike noise included), else the CPU JIT, else the reference.
 #include "cli/train_vwm.hpp"
 
 #include <fmt/core.h>
@@ -25,7 +25,7 @@ int run_train_vwm(int argc, char** argv) {
     options.add_options()("spec", "model spec (YAML)", cxxopts::value<std::string>())(
         "vwm-config", "a vwm_rnn config.yaml, read unchanged", cxxopts::value<std::string>())(
         "backend",
-        "reference | cpu | cuda | auto (cuda for a noise-free cell, else cpu, else reference)",
+        "reference | cpu | cuda | auto (cuda when there is a device, else cpu, else reference)",
         cxxopts::value<std::string>()->default_value("auto"))(
         "steps", "training iterations (total, counting resumed ones)", cxxopts::value<int64_t>())(
         "o,out", "output folder (default runs/<the seed's model name>)",

@@ -1,13 +1,15 @@
 // rnnjit CUDA templates: the adjoint (lambda) recurrence of DESIGN.md section 3, one persistent
-// launch running t = T-1 .. 0 (0-based steps; step t maps z_t = r_{t-1} (r0 at t = 0) to r_t).
+// launch running t = T-1 .. 0 (0-based steps; step t maps r_{t-1} (r0 at t = 0) to r_t through the
+// presynaptic rates z_t = r_{t-1}, or with spike noise z_t = nu(r_{t-1}), read from z_save).
 //
 //   delta_t = alpha .* phi'(s_t) .* lambda_t                      stored for the weight gradients
 //   v_m     = W_m^T delta_t                                       per bank slot m
 //   zeta_t  = sum_m c_m(b,t) v_m + kRowSum * sum_i delta_t[i]     dL/dz_t
 //   dg      = slot_coef(m) * (z_t . v_m)                          gate gradient of a gated slot
-//   du_t    = W_in^T delta_t                                      input gradient (scale folded in
-//   W_in) lambda_{t-1} = e_{t-1} + (1 - alpha) .* lambda_t + zeta_t     (at t = 0 this is dL/dr0)
-//   dalpha_i += lambda_t[i] (phi(s_t[i]) - z_t[i]),  dbias_i += delta_t[i]
+//   du_t    = W_in^T delta_t                         input gradient (scale folded in W_in)
+//   lambda_{t-1} = e_{t-1} + (1 - alpha) .* lambda_t + dz_t/dr .* zeta_t   (t = 0: dL/dr0)
+//   dalpha_i += lambda_t[i] (phi(s_t[i]) - r_{t-1}[i]),  dbias_i += delta_t[i]
+// (dz_t/dr = 1 without noise, else dz_save.)
 // Grid and ownership as in the forward kernel: CTA c owns trials [c*TB, c*TB+TB); thread tid owns
 // neurons tid + r*NT, and keeps lambda for them in registers. The bank is read untransposed,
 // bank[m][i][j] = W_m[i][j], so consecutive threads (columns j) read consecutive addresses.
@@ -31,9 +33,10 @@ template <class S, int TB>
 __device__ __forceinline__ void adjoint_tile(
     const float* __restrict__ bank, const float* __restrict__ gates, const float* __restrict__ w_in,
     const float* __restrict__ alpha, const float* __restrict__ r0, const float* __restrict__ r_out,
-    const float* __restrict__ s_out, const float* __restrict__ dr, float* __restrict__ delta_out,
-    float* __restrict__ dr0, float* __restrict__ dgates, float* __restrict__ du,
-    float* __restrict__ dalpha_part, float* __restrict__ dbias_part, int B, int T) {
+    const float* __restrict__ s_out, const float* __restrict__ dr, const float* __restrict__ z_save,
+    const float* __restrict__ dz_save, float* __restrict__ delta_out, float* __restrict__ dr0,
+    float* __restrict__ dgates, float* __restrict__ du, float* __restrict__ dalpha_part,
+    float* __restrict__ dbias_part, int B, int T) {
   constexpr int N = S::N, M = S::M, G = S::G, I = S::I, NT = S::NT;
   constexpr int R = (N + NT - 1) / NT;
   using L = AdjointSmem<S, TB>;
@@ -61,8 +64,12 @@ __device__ __forceinline__ void adjoint_tile(
     for (int k = tid; k < N * TB; k += NT) {
       const int j = k / TB, b = k - j * TB;
       float v = 0.f;
-      if (b0 + b < B)
-        v = t > 0 ? r_out[((i64)(b0 + b) * T + (t - 1)) * N + j] : r0[(i64)(b0 + b) * N + j];
+      if (b0 + b < B) {
+        if constexpr (S::kNoise != 0)
+          v = z_save[((i64)(b0 + b) * T + t) * N + j];
+        else
+          v = t > 0 ? r_out[((i64)(b0 + b) * T + (t - 1)) * N + j] : r0[(i64)(b0 + b) * N + j];
+      }
       zs[k] = v;
     }
     load_coefs<S, TB>(gates, coef, b0, B, T, t);
@@ -85,7 +92,9 @@ __device__ __forceinline__ void adjoint_tile(
           const float s = s_out[o];
           d = a * S::dphi(s) * lam[r][b];
           delta_out[o] = d;
-          dal[r] += lam[r][b] * (S::phi(s) - zs[i * TB + b]);
+          float rp = zs[i * TB + b];  // r_{t-1}
+          if constexpr (S::kNoise != 0) rp = t > 0 ? r_out[o - N] : r0[(i64)(b0 + b) * N + i];
+          dal[r] += lam[r][b] * (S::phi(s) - rp);
           dbi[r] += d;
         }
         dl[i * TB + b] = d;
@@ -165,6 +174,7 @@ __device__ __forceinline__ void adjoint_tile(
         if (b0 + b >= B) continue;
         float zeta = acc[r][b];
         if constexpr (S::kRowSum != 0.f) zeta += S::kRowSum * dsum[b];
+        if constexpr (S::kNoise != 0) zeta *= dz_save[((i64)(b0 + b) * T + t) * N + j];
         float ln = (1.f - a) * lam[r][b] + zeta;
         if (t > 0) ln += dr[((i64)(b0 + b) * T + (t - 1)) * N + j];
         lam[r][b] = ln;

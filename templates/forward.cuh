@@ -3,8 +3,12 @@
 // Grid: ceil(B / TB) CTAs of S::NT threads; CTA c owns the trials [c*TB, c*TB + TB). Its rates stay
 // in shared memory for all T steps (trials are independent, so there is no grid-wide barrier). Per
 // step:
+//   z_b    = r_{t-1}[b], or with spike noise (S::kNoise != 0) z_b = nu(r_{t-1}[b]; seed, t, b)
 //   s[b,i] = sum_m c_m(b,t) (W_m z_b)_i + kRowSum sum_j z_b[j] + (W_in u_t[b])_i + bias_i
-//   r[b,i] = (1 - alpha_i) z_b[i] + alpha_i phi(s[b,i])
+//   r[b,i] = (1 - alpha_i) r_{t-1}[b,i] + alpha_i phi(s[b,i])
+// With noise, z and dz/dr of every step are saved to z_save and dz_save ([B][T][N]) for the adjoint
+// and the weight gradients; the leak reads r_{t-1} back from r_out (or r0), written by the same
+// thread.
 // y_m = W_m z is formed per slot m and combined with the per-trial coefficients afterwards, so
 // every weight loaded from L2 is reused by the TB trials of the tile. Thread `tid` owns the rows i
 // = tid + r*NT (r < R) for all TB trials; the bank is stored transposed per slot, bank_t[m][j][i] =
@@ -46,7 +50,8 @@ __device__ __forceinline__ void forward_tile(
     const float* __restrict__ bank_t, const float* __restrict__ gates,
     const float* __restrict__ w_in, const float* __restrict__ u, const float* __restrict__ bias,
     const float* __restrict__ alpha, const float* __restrict__ r0, float* __restrict__ r_out,
-    float* __restrict__ s_out, int B, int T) {
+    float* __restrict__ s_out, float* __restrict__ z_save, float* __restrict__ dz_save,
+    unsigned long long seed, int B, int T) {
   constexpr int N = S::N, M = S::M, I = S::I, NT = S::NT;
   constexpr int R = (N + NT - 1) / NT;
   using L = ForwardSmem<S, TB>;
@@ -69,6 +74,23 @@ __device__ __forceinline__ void forward_tile(
       for (int k = tid; k < TB * I; k += NT) {
         const int b = k / I, p = k - b * I;
         us[k] = b0 + b < B ? u[((i64)(b0 + b) * T + t) * I + p] : 0.f;
+      }
+    }
+    if constexpr (S::kNoise != 0) {
+      // z holds r_{t-1}; each element is replaced in place by its draw z_t = nu(r_{t-1}).
+      __syncthreads();  // r_{t-1} complete in z
+#pragma unroll 1
+      for (int k = tid; k < N * TB; k += NT) {
+        const int j = k / TB, b = k - j * TB;
+        if (b0 + b >= B) continue;
+        float zv, dz;
+        noise::spike_noise<float>((noise::NoiseKind)S::kNoise, z[k], S::kNoiseFactor, S::kNoiseDt,
+                                  seed, noise::kStreamRecurrent, (noise::u32)t,
+                                  (noise::u32)(b0 + b), (noise::u32)j, &zv, &dz);
+        z[k] = zv;
+        const i64 o = ((i64)(b0 + b) * T + t) * N + j;
+        z_save[o] = zv;
+        dz_save[o] = dz;
       }
     }
     __syncthreads();  // z of the previous step, coef and us are complete
@@ -131,9 +153,12 @@ __device__ __forceinline__ void forward_tile(
           for (int p = 0; p < I; ++p) s = fmaf(w_in[i * I + p], us[b * I + p], s);
         }
         s += bi;
-        const float rn = (1.f - a) * z[i * TB + b] + a * S::phi(s);
-        z[i * TB + b] = rn;
         const i64 o = ((i64)(b0 + b) * T + t) * N + i;
+        float rp = z[i * TB + b];  // r_{t-1}
+        if constexpr (S::kNoise != 0)
+          rp = t > 0 ? r_out[o - N] : r0[(i64)(b0 + b) * N + i];  // z holds the draw
+        const float rn = (1.f - a) * rp + a * S::phi(s);
+        z[i * TB + b] = rn;
         r_out[o] = rn;
         s_out[o] = s;
       }

@@ -1,7 +1,8 @@
 // rnnjit CUDA templates: the weight gradients as one time-parallel reduction over the B*T rows
 // (DESIGN.md section 3), after the adjoint recurrence has stored delta_t:
-//   bank mode:  dW_m[i][j] += sum_{rows} c_m(b,t) delta[b,t,i] z_t[b][j],  z_t = r_{t-1} (r0 at t =
-//   0) input mode: dW_in[i][p] += sum_{rows} delta[b,t,i] u[b,t,p]
+//   bank mode:  dW_m[i][j] += sum_{rows} c_m(b,t) delta[b,t,i] z_t[b][j]
+//               z_t = r_{t-1} (r0 at t = 0), or with spike noise the saved draw z_save[b,t]
+//   input mode: dW_in[i][p] += sum_{rows} delta[b,t,i] u[b,t,p]
 // i.e. C = A^T Bz with A = delta [BT][N] and Bz = z [BT][N] or u [BT][I], the reduction over rows.
 // Grid: (ceil(N/64), ceil(Q/64), slots * splits). Each CTA of 256 threads computes one 64x64 tile
 // of one slot over one contiguous range of rows and adds it to the zeroed output with atomicAdd
@@ -15,8 +16,8 @@ constexpr int kWgTile = 64, kWgChunk = 16, kWgThreads = 256;
 template <class S, bool kBankMode>
 __device__ __forceinline__ void weight_grad_tile(
     const float* __restrict__ delta, const float* __restrict__ gates, const float* __restrict__ r0,
-    const float* __restrict__ r_out, const float* __restrict__ u, float* __restrict__ out, int B,
-    int T, int splits) {
+    const float* __restrict__ r_out, const float* __restrict__ z_save, const float* __restrict__ u,
+    float* __restrict__ out, int B, int T, int splits) {
   constexpr int N = S::N, Q = kBankMode ? S::N : S::I, G = S::G;
   __shared__ float as[kWgChunk][kWgTile];
   __shared__ float bs[kWgChunk][kWgTile];
@@ -56,7 +57,9 @@ __device__ __forceinline__ void weight_grad_tile(
           }
         }
         if (q0 + cc < Q) {
-          if constexpr (kBankMode)
+          if constexpr (kBankMode && S::kNoise != 0)
+            bv = z_save[row * N + q0 + cc];
+          else if constexpr (kBankMode)
             bv = t > 0 ? r_out[(row - 1) * N + q0 + cc] : r0[(i64)b * N + q0 + cc];
           else
             bv = u[row * Q + q0 + cc];

@@ -50,18 +50,28 @@ CudaPlan plan_cuda(const ir::Module& m) {
   };
 
   bool seen_act = false, seen_leak = false;
+  int z = m.state_in;  // what the bank and the uniform term read: r_prev, or the noise's result
   for (const ir::Op& op : m.step) {
     switch (op.kind) {
       case OpKind::Noise:
-        unsupported(m, "spike noise ('" + std::string(ir::name(op.attrs.noise)) + "')");
+        if (p.has_noise()) unsupported(m, "more than one spike noise");
+        if (op.operands[0] != m.state_in)
+          unsupported(m, "spike noise of something other than r_prev");
+        z = op.result;  // "none" noise: z = r_prev
+        if (op.attrs.noise == ir::Noise::None) break;
+        p.noise = op.attrs.noise;
+        p.noise_factor = op.attrs.factor;
+        p.noise_dt = op.attrs.dt;
+        break;
       case OpKind::MatVec:
       case OpKind::GatedMatVec:
         unsupported(m,
                     "an unmerged '" + std::string(ir::name(op.kind)) + "' (run merge_bank first)");
       case OpKind::BankMatVec: {
         if (p.m > 0) unsupported(m, "more than one bank_matvec");
-        if (op.operands[1] != m.state_in)
-          unsupported(m, "a bank applied to something other than r_prev");
+        if (op.operands[1] != z)
+          unsupported(m, p.has_noise() ? "a bank applied to something other than the noisy rates"
+                                       : "a bank applied to something other than r_prev");
         const ir::Op* stack = m.producer(op.operands[0]);
         if (!stack || stack->kind != OpKind::StackBank)
           unsupported(m, "a bank not built by 'stack'");
@@ -81,7 +91,9 @@ CudaPlan plan_cuda(const ir::Module& m) {
         break;
       }
       case OpKind::RowSum:
-        if (op.operands[0] != m.state_in) unsupported(m, "a rowsum of something other than r_prev");
+        if (op.operands[0] != z)
+          unsupported(m, p.has_noise() ? "a rowsum of something other than the noisy rates"
+                                       : "a rowsum of something other than r_prev");
         p.rowsum += op.attrs.value;
         break;
       case OpKind::InputMatVec: {

@@ -3,10 +3,11 @@
 // packs gate and input tensors into the kernels' flat buffers.
 //
 // The kernels implement exactly this step (DESIGN.md section 2, after fold_uniform and merge_bank):
-//   s = bankmatvec(bank, r_prev, gates..) + rowsum(r_prev) + sum_terms scale W_in u + bias
+//   z = noise(r_prev)                     (optional spike noise; z = r_prev without it)
+//   s = bankmatvec(bank, z, gates..) + rowsum(z) + sum_terms scale W_in u + bias
 //   r = leak(r_prev, act(s))
-// Anything else (spike noise, a bank applied to something other than r_prev) is rejected with a
-// "not supported yet" error naming the op.
+// Anything else (a bank applied to something other than z, a leak not of r_prev) is rejected with
+// a "not supported yet" error naming the op.
 #pragma once
 
 #include <cstdint>
@@ -69,6 +70,11 @@ struct CudaPlan {
   std::string tau;     // alpha = dt / tau (per neuron)
   int tau_value = -1;
   double dt = 10.0;
+  // Spike noise z = nu(r_prev) (compiler/noise_math.hpp), None without it.
+  ir::Noise noise = ir::Noise::None;
+  double noise_factor = 0.0;
+  double noise_dt = 10.0;
+  bool has_noise() const { return noise != ir::Noise::None; }
 };
 
 // Throws std::runtime_error ("CUDA backend: ... not supported yet") for cells outside the family.

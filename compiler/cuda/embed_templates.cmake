@@ -1,5 +1,5 @@
-# Writes a C++ file holding every CUDA template as a raw string literal, so the binary carries the
-# kernels NVRTC compiles and needs no files at run time.
+# Writes a C++ file holding every CUDA template (and compiler/noise_math.hpp) as a raw string
+# literal, so the binary carries the kernels NVRTC compiles and needs no files at run time.
 # Usage: cmake -DOUTPUT=<file.cpp> -DTEMPLATES="a.cuh|b.cuh" -P embed_templates.cmake
 string(REPLACE "|" ";" TEMPLATES "${TEMPLATES}")
 set(body "// Generated from templates/*.cuh by compiler/cuda/embed_templates.cmake. Do not edit.\n")

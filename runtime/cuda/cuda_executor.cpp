@@ -69,6 +69,8 @@ class CudaExecutor final : public CellExecutor {
   int tile_ = 1;
   bool backward_done_ = false;
   DeviceBuffer bank_, bank_t_, w_in_, bias_, alpha_, r0_, gates_, u_, r_, s_;
+  DeviceBuffer z_save_, dz_save_;  // spike noise: z_t and dz_t/dr [B][T][N] (1 float without)
+  unsigned long long noise_seed_ = 0;
   DeviceBuffer dr_, delta_, dr0_, dgates_, du_, dalpha_, dbias_, dbank_, dw_in_;
 };
 
@@ -185,11 +187,17 @@ Tensor CudaExecutor::forward(const TensorMap& params, const TensorMap& inputs,
   const size_t out = static_cast<size_t>(run.batch * run.steps * plan_.n);
   r_.reserve(out ? out : 1);
   s_.reserve(out ? out : 1);
+  const size_t saved = plan_.has_noise() ? out : 0;
+  z_save_.reserve(saved ? saved : 1);
+  dz_save_.reserve(saved ? saved : 1);
+  noise_seed_ = opt.noise_seed;
   tile_ = choose_tile(run.batch);
   run_ = std::move(run);
   if (poison()) {
     r_.fill_nan(out, stream_);
     s_.fill_nan(out, stream_);
+    z_save_.fill_nan(saved, stream_);
+    dz_save_.fill_nan(saved, stream_);
   }
   launch_forward();
   const DriverApi& d = driver();
@@ -205,9 +213,12 @@ void CudaExecutor::launch_forward() {
   for (auto& [tb, kk] : variants_)
     if (tb == tile_) k = &kk;
   CUdeviceptr bank_t = bank_t_.ptr(), gates = gates_.ptr(), w_in = w_in_.ptr(), u = u_.ptr(),
-              bias = bias_.ptr(), alpha = alpha_.ptr(), r0 = r0_.ptr(), r = r_.ptr(), s = s_.ptr();
+              bias = bias_.ptr(), alpha = alpha_.ptr(), r0 = r0_.ptr(), r = r_.ptr(), s = s_.ptr(),
+              z_save = z_save_.ptr(), dz_save = dz_save_.ptr();
+  unsigned long long seed = noise_seed_;
   int b = static_cast<int>(run.batch), t = static_cast<int>(run.steps);
-  void* args[] = {&bank_t, &gates, &w_in, &u, &bias, &alpha, &r0, &r, &s, &b, &t};
+  void* args[] = {&bank_t, &gates, &w_in,   &u,       &bias, &alpha, &r0,
+                  &r,      &s,     &z_save, &dz_save, &seed, &b,     &t};
   const unsigned grid = static_cast<unsigned>((run.batch + tile_ - 1) / tile_);
   launch(k->forward, grid, 1, 1, static_cast<unsigned>(shape_.threads), k->forward_smem, args,
          "cuLaunchKernel(forward)");
@@ -266,10 +277,11 @@ void CudaExecutor::launch_backward() {
   CUdeviceptr bank = bank_.ptr(), gates = gates_.ptr(), w_in = w_in_.ptr(), alpha = alpha_.ptr(),
               r0 = r0_.ptr(), r = r_.ptr(), s = s_.ptr(), dr = dr_.ptr(), delta = delta_.ptr(),
               dr0 = dr0_.ptr(), dgates = dgates_.ptr(), du = du_.ptr(), dalpha = dalpha_.ptr(),
-              dbias = dbias_.ptr(), u = u_.ptr(), dbank = dbank_.ptr(), dw_in = dw_in_.ptr();
+              dbias = dbias_.ptr(), u = u_.ptr(), dbank = dbank_.ptr(), dw_in = dw_in_.ptr(),
+              z_save = z_save_.ptr(), dz_save = dz_save_.ptr();
   int b = static_cast<int>(run.batch), t = static_cast<int>(run.steps);
-  void* adj_args[] = {&bank,  &gates, &w_in,   &alpha, &r0,     &r,     &s, &dr,
-                      &delta, &dr0,   &dgates, &du,    &dalpha, &dbias, &b, &t};
+  void* adj_args[] = {&bank,    &gates, &w_in, &alpha,  &r0, &r,      &s,     &dr, &z_save,
+                      &dz_save, &delta, &dr0,  &dgates, &du, &dalpha, &dbias, &b,  &t};
   launch(k->adjoint, static_cast<unsigned>(parts), 1, 1, static_cast<unsigned>(shape_.threads),
          k->adjoint_smem, adj_args, "cuLaunchKernel(adjoint)");
 
@@ -280,7 +292,7 @@ void CudaExecutor::launch_backward() {
     const int64_t ctas = gx * gy * slots;
     int splits = static_cast<int>(std::clamp<int64_t>((2 * dev_.sm_count + ctas - 1) / ctas, 1,
                                                       std::max<int64_t>(1, bt / 64)));
-    void* args[] = {&delta, &gates, &r0, &r, &u, outp, &b, &t, &splits};
+    void* args[] = {&delta, &gates, &r0, &r, &z_save, &u, outp, &b, &t, &splits};
     launch(f, static_cast<unsigned>(gx), static_cast<unsigned>(gy),
            static_cast<unsigned>(slots * splits), KernelShape::kWeightGradThreads, 0, args, what);
   };

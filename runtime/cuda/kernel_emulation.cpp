@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include "compiler/activation_math.hpp"
+#include "compiler/noise_kind.hpp"
+#include "compiler/noise_math.hpp"
 
 namespace rnnjit::cuda {
 
@@ -27,11 +29,18 @@ float coef(const CudaPlan& p, const PackedRun& run, int64_t m, int64_t b, int64_
 }  // namespace
 
 EmulatedForward emulate_forward(const CudaPlan& p, const PackedParams& pp, const PackedRun& run,
-                                int tb) {
+                                int tb, uint64_t noise_seed) {
   const int64_t N = p.n, M = p.m, I = p.i, B = run.batch, T = run.steps;
   EmulatedForward f;
   f.r.assign(static_cast<size_t>(B * T * N), 0.f);
   f.s.assign(f.r.size(), 0.f);
+  const bool noisy = p.has_noise();
+  if (noisy) {
+    f.z.assign(f.r.size(), 0.f);
+    f.dz.assign(f.r.size(), 0.f);
+  }
+  const noise::NoiseKind kind = noise::to_noise_kind(p.noise);
+  const float factor = static_cast<float>(p.noise_factor), ndt = static_cast<float>(p.noise_dt);
   const int64_t tiles = (B + tb - 1) / tb;
   for (int64_t tile = 0; tile < tiles; ++tile) {
     const int64_t b0 = tile * tb;
@@ -41,6 +50,23 @@ EmulatedForward emulate_forward(const CudaPlan& p, const PackedParams& pp, const
         if (b0 + b < B)
           z[static_cast<size_t>(j * tb + b)] = run.r0[static_cast<size_t>((b0 + b) * N + j)];
     for (int64_t t = 0; t < T; ++t) {
+      // The kernel's in-place draw: z[j*TB + b] = nu(r_{t-1}), saved with dz/dr.
+      std::vector<float> rprev = z;
+      if (noisy) {
+        for (int64_t j = 0; j < N; ++j)
+          for (int64_t b = 0; b < tb; ++b) {
+            if (b0 + b >= B) continue;
+            float& zk = z[static_cast<size_t>(j * tb + b)];
+            float zv = 0.f, dz = 0.f;
+            noise::spike_noise<float>(kind, zk, factor, ndt, noise_seed, noise::kStreamRecurrent,
+                                      static_cast<noise::u32>(t), static_cast<noise::u32>(b0 + b),
+                                      static_cast<noise::u32>(j), &zv, &dz);
+            zk = zv;
+            const size_t o = static_cast<size_t>(((b0 + b) * T + t) * N + j);
+            f.z[o] = zv;
+            f.dz[o] = dz;
+          }
+      }
       std::vector<float> acc(static_cast<size_t>(N * tb), 0.f), zsum(static_cast<size_t>(tb), 0.f);
       for (int64_t b = 0; b < tb; ++b)
         for (int64_t j = 0; j < N; ++j)
@@ -68,8 +94,8 @@ EmulatedForward emulate_forward(const CudaPlan& p, const PackedParams& pp, const
                          run.u[static_cast<size_t>(((b0 + b) * T + t) * I + q)], s);
           s += pp.bias[static_cast<size_t>(i)];
           const float a = pp.alpha[static_cast<size_t>(i)];
-          float& zi = z[static_cast<size_t>(i * tb + b)];
-          const float rn = (1.f - a) * zi + a * phi(p, s);
+          const float rp = rprev[static_cast<size_t>(i * tb + b)];  // r_{t-1}
+          const float rn = (1.f - a) * rp + a * phi(p, s);
           const size_t o = static_cast<size_t>(((b0 + b) * T + t) * N + i);
           f.r[o] = rn;
           f.s[o] = s;
@@ -99,9 +125,13 @@ DeviceGrads emulate_backward(const CudaPlan& p, const PackedParams& pp, const Pa
   g.dalpha_part.assign(static_cast<size_t>(tiles * N), 0.f);
   g.dbias_part.assign(static_cast<size_t>(tiles * N), 0.f);
   std::vector<float> delta(static_cast<size_t>(B * T * N), 0.f);
-  auto zt = [&](int64_t b, int64_t t, int64_t j) {
+  auto rprev = [&](int64_t b, int64_t t, int64_t j) {  // r_{t-1}
     return t > 0 ? fwd.r[static_cast<size_t>((b * T + t - 1) * N + j)]
                  : run.r0[static_cast<size_t>(b * N + j)];
+  };
+  const bool noisy = p.has_noise();
+  auto zt = [&](int64_t b, int64_t t, int64_t j) {  // what the bank read: r_{t-1} or its draw
+    return noisy ? fwd.z[static_cast<size_t>((b * T + t) * N + j)] : rprev(b, t, j);
   };
 
   for (int64_t tile = 0; tile < tiles; ++tile) {
@@ -124,7 +154,7 @@ DeviceGrads emulate_backward(const CudaPlan& p, const PackedParams& pp, const Pa
           delta[o] = d;
           dl[static_cast<size_t>(i * tb + b)] = d;
           dsum[static_cast<size_t>(b)] += d;
-          g.dalpha_part[static_cast<size_t>(tile * N + i)] += l * (phi(p, s) - zt(b0 + b, t, i));
+          g.dalpha_part[static_cast<size_t>(tile * N + i)] += l * (phi(p, s) - rprev(b0 + b, t, i));
           g.dbias_part[static_cast<size_t>(tile * N + i)] += d;
         }
       }
@@ -164,6 +194,7 @@ DeviceGrads emulate_backward(const CudaPlan& p, const PackedParams& pp, const Pa
           if (b0 + b >= B) continue;
           float z = zeta[static_cast<size_t>(j * tb + b)];
           if (p.rowsum != 0.0) z += static_cast<float>(p.rowsum) * dsum[static_cast<size_t>(b)];
+          if (noisy) z *= fwd.dz[static_cast<size_t>(((b0 + b) * T + t) * N + j)];
           float ln = (1.f - a) * lam[static_cast<size_t>(j * tb + b)] + z;
           if (t > 0) ln += dr[static_cast<size_t>(((b0 + b) * T + t - 1) * N + j)];
           lam[static_cast<size_t>(j * tb + b)] = ln;

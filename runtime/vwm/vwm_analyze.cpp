@@ -75,12 +75,9 @@ LoadedRun load_run(const std::string& run_dir, const std::string& checkpoint) {
 std::string analysis_backend(const std::string& requested, bool noisy) {
   if (requested.empty() || requested == "auto") {
     if (!noisy) return "reference";  // fixed points: float64
+    if (cuda_device_available()) return "cuda";
     return have_llvm_backend() ? "cpu" : "reference";
   }
-  if (requested == "cuda" && noisy)
-    throw std::runtime_error(
-        "analyze: the cuda backend does not support spike noise yet; use --backend cpu or "
-        "--backend reference");
   return requested;
 }
 

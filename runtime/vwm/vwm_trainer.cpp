@@ -48,18 +48,13 @@ uint64_t splitmix64(uint64_t x) {
 
 std::unique_ptr<CellExecutor> executor_for(const ModelSpec& spec, const ir::Module& m,
                                            const std::string& backend) {
-  // The reference and CPU backends draw spike noise from the shared Philox stream; the CUDA
-  // templates do not have a noise epilogue yet, and its planner rejects the spec with a message.
-  if (backend == "cuda" && spec.noise.kind != ir::Noise::None)
-    throw std::runtime_error(
-        "train vwm: the cuda backend does not support spike noise yet; use "
-        "--backend cpu or --backend reference");
+  // Every backend draws spike noise from the shared Philox stream (same draws for one seed).
+  (void)spec;
   ExecutorConfig cfg;
   cfg.backend = backend;
   if (backend == "auto") {
-    // A GPU only when the cell has no spike noise (see above); else the CPU JIT, else the
-    // float64 interpreter.
-    if (spec.noise.kind == ir::Noise::None && cuda_device_available())
+    // A GPU when there is one, else the CPU JIT, else the float64 interpreter.
+    if (cuda_device_available())
       cfg.backend = "cuda";
     else
       cfg.backend = have_llvm_backend() ? "cpu" : "reference";

@@ -56,7 +56,7 @@ class PlateauScheduler {
 };
 
 struct VwmTrainOptions {
-  std::string backend = "auto";  // cuda (noise-free cells only), else cpu, else reference
+  std::string backend = "auto";  // cuda when there is a device, else cpu, else reference
   int64_t iterations = -1;       // -1: the config's num_iterations
   std::string out_dir;           // "": runs/<model_name(c)>
   uint64_t seed = 0;             // parameters, batches and noise

@@ -1,8 +1,10 @@
 // On a GPU (ctest label gpu): the CUDA executor's forward pass and every gradient against the
 // float64 reference backend, relative L2 error <= 1e-5 (forward) and <= 1e-4 (gradients) at T =
 // 100, over N in {7, 100, 256, 1000}, K in {1, 3, 32}, B in {1, 37, 256} and every activation, with
-// both trial tiles. Fresh random inputs per case; the executor poisons its device outputs with NaN
-// before each run (RNNJIT_CUDA_POISON=1), so anything a kernel fails to write shows up as an error.
+// both trial tiles, and with spike noise of every kind (gamma, gauss, puregauss: the kernels draw
+// the same Philox counters as the reference for RunOptions::noise_seed; 2e-5 / 2e-4 there, see
+// below). Fresh random inputs per case; the executor poisons its device outputs with NaN before
+// each run (RNNJIT_CUDA_POISON=1), so anything a kernel fails to write shows up as an error.
 // Without a device every test prints "SKIPPED: no CUDA device" and passes.
 #include <gtest/gtest.h>
 
@@ -39,10 +41,10 @@ struct GpuCase {
 std::vector<GpuCase> cases() {
   std::vector<GpuCase> v;
   auto add = [&](int64_t n, int64_t k, Activation a, bool tau, bool dale, bool bias, int64_t in,
-                 int64_t b, int tile) {
+                 int64_t b, int tile, ir::Noise noise = ir::Noise::None) {
     SpecOptions o;
     o.n = n, o.k = k, o.act = a, o.vector_alpha = tau, o.learn_tau = tau, o.dale = dale;
-    o.bias = bias, o.inputs = in;
+    o.bias = bias, o.inputs = in, o.noise = noise;
     v.push_back({o, b, tile});
   };
   add(7, 32, Activation::Relu, false, false, false, 0, 256, 8);
@@ -58,6 +60,16 @@ std::vector<GpuCase> cases() {
   add(1000, 1, Activation::Gelu, false, false, true, 0, 1, 8);
   add(1000, 3, Activation::Silu, true, true, false, 2, 1, 1);
   add(1000, 1, Activation::Relu, false, false, false, 0, 37, 8);
+  // Spike noise, with softplus or saturating rates: positive and away from 0, where the noise
+  // models act (a relu cell lets rates decay towards 0, where the gamma and gauss draws become
+  // arbitrarily sensitive to r and fp32 cannot follow fp64 at T = 100).
+  add(7, 3, Activation::Softplus, true, true, true, 2, 37, 8, ir::Noise::Gamma);
+  add(33, 32, Activation::Saturating, false, false, true, 0, 1, 8, ir::Noise::Gamma);
+  add(100, 3, Activation::Softplus, false, true, false, 3, 37, 1, ir::Noise::Gamma);
+  add(100, 1, Activation::Softplus, false, false, true, 0, 256, 8, ir::Noise::Gauss);
+  add(1000, 1, Activation::Softplus, false, false, false, 0, 1, 8, ir::Noise::Gauss);
+  add(256, 3, Activation::Softplus, true, false, false, 0, 37, 1, ir::Noise::PureGauss);
+  add(7, 1, Activation::Saturating, false, false, true, 1, 256, 8, ir::Noise::PureGauss);
   return v;
 }
 
@@ -73,24 +85,31 @@ TEST_P(CudaVsReference, ForwardAndEveryGradient) {
   std::random_device rd;
   std::mt19937_64 rng(rd());  // fresh inputs every run
   const TensorMap params = cuda_test::random_params(m, c.spec.act, rng);
-  const TensorMap inputs = cuda_test::random_inputs(m, c.batch, kSteps, rng);
+  const bool noisy = c.spec.noise != ir::Noise::None;
+  const TensorMap inputs = cuda_test::random_inputs(m, c.batch, kSteps, rng, noisy);
   const Tensor dr = cuda_test::random_cotangent(c.batch, kSteps, m.neurons, rng);
+  RunOptions opt;
+  opt.steps = kSteps;
+  opt.noise_seed = rng();
 
   ExecutorConfig cfg;
   cfg.backend = "cuda";
   auto gpu = make_cuda_executor(m, cfg);
   auto ref = make_reference_executor(m);
-  const Tensor r_ref = ref->forward(params, inputs);
+  const Tensor r_ref = ref->forward(params, inputs, opt);
   const TensorMap g_ref = ref->backward(dr);
+  // With noise the fp32 draws differ from the fp64 ones by rounding (a float uniform has 23 bits,
+  // and the gamma inversion amplifies it), as in the CPU backend's fp32 noise tests: 2e-5 / 2e-4.
+  const double fwd_tol = noisy ? 2e-5 : 1e-5, grad_tol = noisy ? 2e-4 : 1e-4;
   for (int rep = 0; rep < 2; ++rep) {  // twice: buffers reused across runs must not leak state
-    const Tensor r = gpu->forward(params, inputs);
+    const Tensor r = gpu->forward(params, inputs, opt);
     EXPECT_EQ(r.shape(), r_ref.shape());
-    EXPECT_LE(cuda_test::rel_l2(r, r_ref), 1e-5) << c.spec.label() << " B=" << c.batch;
+    EXPECT_LE(cuda_test::rel_l2(r, r_ref), fwd_tol) << c.spec.label() << " B=" << c.batch;
     const TensorMap g = gpu->backward(dr);
     EXPECT_EQ(g.size(), g_ref.size());
     for (auto& [name, want] : g_ref) {
       ASSERT_TRUE(g.count(name)) << "no gradient for " << name;
-      EXPECT_LE(cuda_test::rel_l2(g.at(name), want), 1e-4)
+      EXPECT_LE(cuda_test::rel_l2(g.at(name), want), grad_tol)
           << name << " " << c.spec.label() << " B=" << c.batch;
     }
   }
@@ -103,6 +122,27 @@ INSTANTIATE_TEST_SUITE_P(Cases, CudaVsReference, ::testing::Range<size_t>(0, cas
                            return c.spec.label() + "_B" + std::to_string(c.batch) + "_tb" +
                                   std::to_string(c.tile);
                          });
+
+// The noise seed reaches the kernels: the same seed repeats r bit for bit, another changes it.
+TEST(CudaExecutorGpu, NoiseSeedDeterminesTheDraws) {
+  REQUIRE_CUDA_DEVICE();
+  SpecOptions o;
+  o.n = 33, o.k = 2, o.act = Activation::Softplus, o.noise = ir::Noise::Gamma;
+  const ir::Module m = cuda_test::make_module(o);
+  std::mt19937_64 rng(5);
+  const TensorMap params = cuda_test::random_params(m, o.act, rng);
+  const TensorMap inputs = cuda_test::random_inputs(m, 9, 20, rng, true);
+  ExecutorConfig cfg;
+  auto gpu = make_cuda_executor(m, cfg);
+  RunOptions opt;
+  opt.noise_seed = 1;
+  const Tensor a = gpu->forward(params, inputs, opt);
+  const Tensor b = gpu->forward(params, inputs, opt);
+  opt.noise_seed = 2;
+  const Tensor c = gpu->forward(params, inputs, opt);
+  EXPECT_EQ(cuda_test::rel_l2(a, b), 0.0);
+  EXPECT_GT(cuda_test::rel_l2(c, a), 1e-3);
+}
 
 TEST(CudaExecutorGpu, ShapeMismatchNamesBothShapes) {
   REQUIRE_CUDA_DEVICE();

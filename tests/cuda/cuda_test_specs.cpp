@@ -5,9 +5,10 @@
 namespace rnnjit::cuda_test {
 
 std::string SpecOptions::label() const {
-  return fmt::format("n{}_k{}_{}{}{}{}{}", n, k, ir::name(act), vector_alpha ? "_tau" : "",
+  return fmt::format("n{}_k{}_{}{}{}{}{}{}", n, k, ir::name(act), vector_alpha ? "_tau" : "",
                      dale ? "_dale" : "", bias ? "_bias" : "",
-                     inputs ? fmt::format("_in{}", inputs) : "");
+                     inputs ? fmt::format("_in{}", inputs) : "",
+                     noise != ir::Noise::None ? fmt::format("_{}", ir::name(noise)) : "");
 }
 
 ModelSpec make_spec(const SpecOptions& o) {
@@ -60,6 +61,8 @@ ModelSpec make_spec(const SpecOptions& o) {
     s.input_terms.push_back(t);
   }
   s.bias.enabled = o.bias;
+  s.noise.kind = o.noise;
+  s.noise.factor = o.noise_factor;
   return s;
 }
 
@@ -103,12 +106,13 @@ TensorMap random_params(const ir::Module& m, ir::Activation act, std::mt19937_64
   return p;
 }
 
-TensorMap random_inputs(const ir::Module& m, int64_t batch, int64_t steps, std::mt19937_64& rng) {
+TensorMap random_inputs(const ir::Module& m, int64_t batch, int64_t steps, std::mt19937_64& rng,
+                        bool positive_rates) {
   TensorMap in;
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::uniform_real_distribution<double> unit(0.0, 1.0), rate(0.2, 1.5);
   std::normal_distribution<double> normal(0.0, 1.0);
   Tensor r0(DType::F64, {batch, m.neurons});
-  for (double& x : r0.span<double>()) x = unit(rng);
+  for (double& x : r0.span<double>()) x = positive_rates ? rate(rng) : unit(rng);
   in["r0"] = std::move(r0);
   for (const ir::Value& v : m.values) {
     if (v.role != ir::Role::GateIn && v.role != ir::Role::InputIn) continue;

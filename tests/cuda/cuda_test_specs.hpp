@@ -1,6 +1,6 @@
 // Model specs for the CUDA backend tests, built in C++ (no YAML) so the tests exercise every
 // combination the kernels specialise on: N, gate count K, activation, scalar or per-neuron alpha,
-// Dale's law, bias and an input term.
+// Dale's law, bias, an input term and spike noise.
 #pragma once
 
 #include <string>
@@ -21,6 +21,8 @@ struct SpecOptions {
   int64_t inputs = 0;  // input width (0: no input term)
   bool uniform = true;
   bool dense = true;
+  ir::Noise noise = ir::Noise::None;  // spike noise z = nu(r_prev)
+  double noise_factor = 0.05;
 
   std::string label() const;
 };
@@ -42,8 +44,10 @@ namespace rnnjit::cuda_test {
 // non-negative), tau in [20, 200), bias N(0, 0.1) (around 11 for the power law, whose threshold is
 // 10, so that gradients flow).
 TensorMap random_params(const ir::Module& m, ir::Activation act, std::mt19937_64& rng);
-// r0 in [0, 1), gates N(0, 1), inputs in [0, 1): [B,N], [B,T,K], [B,T,I].
-TensorMap random_inputs(const ir::Module& m, int64_t batch, int64_t steps, std::mt19937_64& rng);
+// r0 in [0, 1) (in [0.2, 1.5) with `positive_rates`, for spike noise, which models non-negative
+// rates), gates N(0, 1), inputs in [0, 1): [B,N], [B,T,K], [B,T,I].
+TensorMap random_inputs(const ir::Module& m, int64_t batch, int64_t steps, std::mt19937_64& rng,
+                        bool positive_rates = false);
 Tensor random_cotangent(int64_t batch, int64_t steps, int64_t n, std::mt19937_64& rng);
 
 // ||a - b|| / ||b|| over all elements (0 when both are zero; any NaN gives +inf).
