@@ -98,7 +98,7 @@ void run_case(benchmark::State& st, const Case& c) {
     CellExecutor& e = eager_gpu ? static_cast<CellExecutor&>(*eager_gpu) : *ex;
     e.forward(p.params, p.inputs);
     if (c.train) e.backward(p.dr);
-    for (auto _ : st) {
+    for (auto _ : st) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the benchmark loop idiom
       double ms = 0;
       if (eager_gpu) {
         ms = eager_gpu->time_device_ms(c.train, 0, 1);
@@ -111,7 +111,7 @@ void run_case(benchmark::State& st, const Case& c) {
     st.SetLabel(e.device());
 #endif
   } else {
-    for (auto _ : st) {
+    for (auto _ : st) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the benchmark loop idiom
       Tensor r = ex->forward(p.params, p.inputs);
       benchmark::DoNotOptimize(r.raw());
       if (c.train) {
