@@ -75,13 +75,7 @@ int cmd_analyze(int argc, char** argv) {
     if (r.count("checkpoint")) opt.checkpoint = r["checkpoint"].as<std::string>();
     opt.trials = r["trials"].as<int64_t>();
     if (opt.trials < 2) throw UsageError("--trials must be at least 2");
-    if (r.count("backend")) {
-      opt.backend = r["backend"].as<std::string>();
-      if (opt.backend != "reference" && opt.backend != "cpu" && opt.backend != "cuda" &&
-          opt.backend != "auto")
-        throw UsageError("--backend: expected reference, cpu, cuda or auto, not '" + opt.backend +
-                         "'");
-    }
+    if (r.count("backend")) opt.backend = backend_option(r);
     opt.seed = r["seed"].as<uint64_t>();
     if (r.count("out")) opt.out_dir = r["out"].as<std::string>();
     if (r.count("fp-iters")) opt.fp_max_iters = r["fp-iters"].as<int64_t>();

@@ -50,7 +50,7 @@ Loaded load(const cxxopts::ParseResult& r, const std::string& command) {
   check_params(l.module, l.params, "--params " + r["params"].as<std::string>());
   l.inputs = read_safetensors(required(r, "inputs"));
   ExecutorConfig cfg;
-  cfg.backend = r["backend"].as<std::string>();
+  cfg.backend = backend_option(r);
   cfg.precision = r.count("precision") ? r["precision"].as<std::string>() : l.spec.precision;
   cfg.verbose = true;
   l.exec = make_executor(l.module, cfg);

@@ -49,4 +49,11 @@ std::string required(const cxxopts::ParseResult& r, const std::string& flag) {
   return r[flag].as<std::string>();
 }
 
+std::string backend_option(const cxxopts::ParseResult& r) {
+  const std::string b = r["backend"].as<std::string>();
+  if (b != "reference" && b != "cpu" && b != "cuda" && b != "auto")
+    throw UsageError("unknown backend '" + b + "' (expected reference, cpu, cuda or auto)");
+  return b;
+}
+
 }  // namespace rnnjit::cli

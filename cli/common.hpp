@@ -24,11 +24,16 @@ struct UsageError : std::runtime_error {
 int guarded(const std::string& command, const std::function<int()>& body);
 
 // Parses argv with `options`; prints help and returns true in *help_shown when --help was given.
-cxxopts::ParseResult parse_or_help(cxxopts::Options& options, int argc, char** argv, bool* help_shown);
+cxxopts::ParseResult parse_or_help(cxxopts::Options& options, int argc, char** argv,
+                                   bool* help_shown);
 
 // The first positional argument (the spec path), or a UsageError.
 std::string positional_spec(const cxxopts::ParseResult& r, const std::string& command);
 
 std::string required(const cxxopts::ParseResult& r, const std::string& flag);
+
+// The value of --backend, checked: reference, cpu, cuda or auto, else a UsageError (exit code 2)
+// saying "unknown backend '<name>'" and the accepted names.
+std::string backend_option(const cxxopts::ParseResult& r);
 
 }  // namespace rnnjit::cli

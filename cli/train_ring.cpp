@@ -103,7 +103,7 @@ int run_train_command(int argc, char** argv) {
               stderr,
               "rnnjit train: --{} ignored with --resume (the checkpoint's settings are used)\n", f);
     }
-    opt.exec.backend = r["backend"].as<std::string>();
+    opt.exec.backend = backend_option(r);
     opt.exec.verbose = r.count("verbose") > 0;
     opt.movie = r.count("movie") > 0;
     opt.figures = r.count("no-figures") == 0;

@@ -48,7 +48,7 @@ int run_train_vwm(int argc, char** argv) {
       c = vwm::vwm_config_from_spec(parse_spec_file(positional_spec(r, "train")));
     }
     vwm::VwmTrainOptions opt;
-    opt.backend = r["backend"].as<std::string>();
+    opt.backend = backend_option(r);
     if (r.count("steps")) opt.iterations = r["steps"].as<int64_t>();
     if (r.count("out")) opt.out_dir = r["out"].as<std::string>();
     opt.seed = r["seed"].as<uint64_t>();
