@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "runtime/plot/plot.hpp"
+#include "runtime/vwm/vwm_task.hpp"
 
 namespace rnnjit::vwm {
 
@@ -37,7 +38,7 @@ std::map<std::string, std::vector<double>> read_csv(const std::string& path) {
 }  // namespace
 
 std::vector<std::string> write_vwm_figures(const std::string& run_dir, const VwmConfig& c,
-                                           const TensorMap& params) {
+                                           const TensorMap& params, const ExampleRates* example) {
   std::vector<std::string> written;
   const auto cols = read_csv(run_dir + "/metrics.csv");
   auto col = [&](const std::string& name) {
@@ -120,6 +121,58 @@ std::vector<std::string> write_vwm_figures(const std::string& run_dir, const Vwm
     f.cols = 2;
     f.panels = {w, b};
     const std::string p = run_dir + "/weights.png";
+    plot::save_png(f, p);
+    written.push_back(p);
+  }
+  if (example && example->r.rank() == 2 && example->r.numel() > 0) {  // one trial's rates
+    const Tensor r = example->r.to(DType::F64);
+    const int steps = static_cast<int>(r.dim(0)), n = static_cast<int>(r.dim(1));
+    const int excitatory = c.dales_law ? n / 2 : n;
+    const Timeline tl = make_timeline(c);
+    const double t_end = static_cast<double>(steps) * c.dt;
+    plot::Heatmap h;
+    h.title = "rates of one trial (set size " + std::to_string(example->set_size) + ")";
+    h.xlabel = "time (ms)";
+    h.ylabel = "neuron";
+    h.rows = n;
+    h.cols = steps;
+    h.colormap = plot::Colormap::Sequential;
+    h.colorbar_label = "rate (Hz)";
+    h.x_extent = plot::Range{c.dt, t_end};
+    for (int i = 0; i < n; ++i)
+      for (int t = 0; t < steps; ++t) h.values.push_back(r.at_f64(static_cast<int64_t>(t) * n + i));
+    if (c.dales_law && n > 1) {
+      h.row_separators = {excitatory};
+      h.row_block_labels = {"E", "I"};
+    }
+    plot::Axes m;
+    m.title = "population means";
+    m.xlabel = "time (ms)";
+    m.ylabel = "mean rate (Hz)";
+    plot::Series e{{}, {}, c.dales_law ? "excitatory" : "all neurons"}, in{{}, {}, "inhibitory"};
+    for (int t = 0; t < steps; ++t) {
+      double se = 0, si = 0;
+      for (int i = 0; i < n; ++i)
+        (i < excitatory ? se : si) += r.at_f64(static_cast<int64_t>(t) * n + i);
+      const double time = (t + 1) * c.dt;
+      e.x.push_back(time);
+      e.y.push_back(se / std::max(1, excitatory));
+      if (excitatory < n) {
+        in.x.push_back(time);
+        in.y.push_back(si / (n - excitatory));
+      }
+    }
+    m.lines.push_back(e);
+    if (!in.x.empty()) m.lines.push_back(in);
+    m.vlines.push_back({c.T_init, "stimulus"});
+    m.vlines.push_back({c.T_init + c.T_stimi, ""});
+    m.vlines.push_back({static_cast<double>(tl.decode_start + 1) * c.dt, "decode"});
+    plot::Figure f;
+    f.width_px = 1100;
+    f.height_px = 460;
+    f.cols = 2;
+    f.panels = {h, m};
+    const std::string p = run_dir + "/rates.png";
     plot::save_png(f, p);
     written.push_back(p);
   }

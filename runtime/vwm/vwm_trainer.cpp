@@ -167,6 +167,7 @@ VwmTrainSummary train_vwm(const VwmConfig& c, const VwmTrainOptions& opt) {
   int64_t k = first;
   LossResult loss;
   VwmBatch batch;
+  ExampleRates example;  // trial 0 of the last logged iteration, for rates.png
   for (; k <= last; ++k) {
     batch = make_batch(c, vwm_batch_seed(opt.seed, k), DType::F64);
     TensorMap inputs;
@@ -196,6 +197,13 @@ VwmTrainSummary train_vwm(const VwmConfig& c, const VwmTrainOptions& opt) {
     }
     const bool stop = es_bad >= c.early_stop_patience;
     const bool logged = k % period == 0 || k == last || stop;
+    if (logged && opt.figures && batch.trials > 0) {
+      const int64_t steps = r.dim(1), n = r.dim(2);
+      example.r = Tensor(DType::F64, {steps, n});
+      for (int64_t e = 0; e < steps * n; ++e) example.r.data<double>()[e] = r.at_f64(e);
+      const int64_t g = batch.group.empty() ? -1 : batch.group[0];
+      example.set_size = g >= 0 ? c.item_num[static_cast<size_t>(g)] : 0;
+    }
     if (logged) {
       std::vector<double> row{static_cast<double>(k), loss.total,    loss.error_term,
                               loss.eval_error,        loss.activity, plateau.lr()};
@@ -241,7 +249,7 @@ VwmTrainSummary train_vwm(const VwmConfig& c, const VwmTrainOptions& opt) {
   for (const GroupMetrics& g : sum.last_groups)
     j["error_by_set_size"][std::to_string(g.set_size)] = g.error;
   train::write_json_atomic(sum.run_dir + "/summary.json", j);
-  if (opt.figures) sum.figures = write_vwm_figures(sum.run_dir, c, state);
+  if (opt.figures) sum.figures = write_vwm_figures(sum.run_dir, c, state, &example);
   return sum;
 }
 

@@ -54,7 +54,7 @@ TEST(VwmTrainer, TinyTaskLossFalls) {
     EXPECT_TRUE(fs::exists(o.out_dir + "/summary.json"));
     EXPECT_TRUE(train::latest_checkpoint(o.out_dir).has_value());
     ASSERT_EQ(s.last_groups.size(), 2u);
-    for (const char* png : {"loss_lr.png", "error_vs_set_size.png", "weights.png"})
+    for (const char* png : {"loss_lr.png", "error_vs_set_size.png", "weights.png", "rates.png"})
       EXPECT_TRUE(fs::exists(o.out_dir + "/" + png)) << png;
   }
 }
