@@ -101,6 +101,34 @@ TEST_F(CliVwm, SeedConfigTrainsResumesAndIsAnalysed) {
   EXPECT_TRUE(fs::exists(fs::path(out) / "analysis" / "snr.json"));
 }
 
+// The seed's analysis switches run the analyses after training; train_rnn: false runs only them.
+TEST_F(CliVwm, SeedAnalysisSwitchesRunTheAnalyses) {
+  const std::string cfg = path("config.yaml"), out = path("run");
+  std::ofstream(cfg) << kTinyConfig << "  error_dist_bool: true\n  snr_analy_bool: true\n";
+  Result r = run("train --vwm-config " + cfg + " --out " + out + " --quiet");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(fs::path(out) / "analysis" / "errors.json")) << r.output;
+  EXPECT_TRUE(fs::exists(fs::path(out) / "analysis" / "snr.json")) << r.output;
+  EXPECT_FALSE(fs::exists(fs::path(out) / "analysis" / "fixed_points.json"));
+
+  fs::remove_all(fs::path(out) / "analysis");
+  const std::string cfg2 = path("analyse_only.yaml");
+  std::string text = std::string(kTinyConfig) + "  snr_analy_bool: true\n";
+  text.replace(text.find("training_params:\n"), 17, "training_params:\n  train_rnn: false\n");
+  std::ofstream(cfg2) << text;
+  r = run("train --vwm-config " + cfg2 + " --out " + out + " --quiet");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(fs::path(out) / "analysis" / "snr.json")) << r.output;
+  EXPECT_EQ(r.output.find("iterations in"), std::string::npos) << "trained: " << r.output;
+
+  // train_rnn: false and nothing to analyse is a usage error.
+  std::string none = std::string(kTinyConfig);
+  none.replace(none.find("training_params:\n"), 17, "training_params:\n  train_rnn: false\n");
+  std::ofstream(path("none.yaml")) << none;
+  r = run("train --vwm-config " + path("none.yaml") + " --out " + out + " --quiet");
+  EXPECT_EQ(r.code, 2) << r.output;
+}
+
 TEST_F(CliVwm, SmallExampleRunsAndBadUsageExitsTwo) {
   const std::string small = std::string(RNNJIT_SOURCE_DIR) + "/examples/vwm_small.yaml";
   Result r = run("train " + small + " --steps 2 --out " + path("small") + " --quiet");
