@@ -52,8 +52,8 @@ int cmd_analyze(int argc, char** argv) {
         cxxopts::value<std::string>())("trials", "trials per set size for errors and snr",
                                        cxxopts::value<int64_t>()->default_value("1000"))(
         "backend",
-        "reference | cpu | cuda | auto (default: cpu if built with LLVM, else reference, for "
-        "errors and snr; the float64 reference for fixed points)",
+        "reference | cpu | cuda | auto (default: for errors and snr cuda when a device answers, "
+        "else cpu when built with LLVM, else reference; the float64 reference for fixed points)",
         cxxopts::value<std::string>())("seed", "seed of batches, noise and initial states",
                                        cxxopts::value<uint64_t>()->default_value("0"))(
         "o,out", "output folder (default RUN_DIR/analysis)", cxxopts::value<std::string>())(
