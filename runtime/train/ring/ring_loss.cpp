@@ -27,9 +27,12 @@
 // with sgn(0) = 0 (a subgradient of |x|). Total L = L_h + bump_weight * L_b.
 #include "runtime/train/ring/ring_loss.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 namespace rnnjit::train::ring {
 
@@ -119,64 +122,85 @@ RingLossValue ring_loss(const RingReadout& ro, const Tensor& r_in, const std::ve
     g = dr->data<double>();
   }
   const double inv_bt = 1.0 / static_cast<double>(B * T);
-  std::vector<double> u(static_cast<size_t>(N)), gu(static_cast<size_t>(N)),
-      amp(static_cast<size_t>(T));
+  // Trials are independent: split them over threads, keep per-trial sums and add those in trial
+  // order, so the value does not depend on the thread count.
+  std::vector<double> heading_b(static_cast<size_t>(B), 0.0), bump_b(static_cast<size_t>(B), 0.0);
+  auto trials = [&](int64_t b_begin, int64_t b_end) {
+    std::vector<double> u(static_cast<size_t>(N)), gu(static_cast<size_t>(N)),
+        amp(static_cast<size_t>(T));
+    for (int64_t b = b_begin; b < b_end; ++b) {
+      double& heading = heading_b[static_cast<size_t>(b)];
+      double& bump = bump_b[static_cast<size_t>(b)];
+      for (int64_t t = 0; t < T; ++t) {
+        const double* rt = r + (b * T + t) * N;
+        project(ro, rt, u.data());
+        const int64_t js = argmax(u.data(), N);
+        const double m = u[js];
+        double X = 0, Y = 0;
+        for (int64_t j = 0; j < N; ++j) {
+          X += u[j] / m * ro.cos_p[j];
+          Y += u[j] / m * ro.sin_p[j];
+        }
+        const double th_hat = std::atan2(Y, X), th = angle[b * T + t];
+        const double dc = std::cos(th_hat) - std::cos(th), ds = std::sin(th_hat) - std::sin(th);
+        heading += (dc * dc + ds * ds) * inv_bt;
+        double a = 0;
+        for (int64_t j = 0; j < N; ++j) a += std::abs(rt[j]);
+        amp[t] = a;
+        if (!g) continue;
+        const double rho2 = X * X + Y * Y;
+        if (rho2 <= 0 || m == 0 || !std::isfinite(m)) continue;  // decode undefined: no gradient
+        const double dth = 2.0 * std::sin(th_hat - th) * inv_bt;
+        double sum_gu = 0;
+        for (int64_t j = 0; j < N; ++j) {
+          const double gy = dth * (X * ro.sin_p[j] - Y * ro.cos_p[j]) / rho2;
+          gu[j] = gy / m;
+          sum_gu += gy * u[j];
+        }
+        gu[js] -= sum_gu / (m * m);
+        double gc = 0, gs = 0;
+        for (int64_t k = 0; k < N; ++k) {
+          gc += gu[k] * ro.cos_q[k];
+          gs += gu[k] * ro.sin_q[k];
+        }
+        double* gt = g + (b * T + t) * N;
+        for (int64_t i = 0; i < N; ++i) gt[i] = ro.cos_q[i] * gc + ro.sin_q[i] * gs;
+      }
+      // Bump amplitude against the first step of this trial.
+      double sum_dev = 0;
+      for (int64_t t = 0; t < T; ++t) {
+        const double dev = amp[t] - amp[0];
+        bump += dev * dev * inv_bt;
+        sum_dev += dev;
+        if (g && t > 0 && bump_weight != 0) {
+          const double c = bump_weight * 2.0 * inv_bt * dev;
+          const double* rt = r + (b * T + t) * N;
+          double* gt = g + (b * T + t) * N;
+          for (int64_t j = 0; j < N; ++j) gt[j] += c * sgn(rt[j]);
+        }
+      }
+      if (g && bump_weight != 0) {
+        const double c = -bump_weight * 2.0 * inv_bt * sum_dev;
+        const double* r1 = r + b * T * N;
+        double* g1 = g + b * T * N;
+        for (int64_t j = 0; j < N; ++j) g1[j] += c * sgn(r1[j]);
+      }
+    }
+  };
+  const int64_t threads = std::clamp<int64_t>(
+      static_cast<int64_t>(std::thread::hardware_concurrency()), 1, std::max<int64_t>(1, B / 8));
+  if (threads <= 1) {
+    trials(0, B);
+  } else {
+    std::vector<std::thread> pool;
+    for (int64_t w = 0; w < threads; ++w)
+      pool.emplace_back(trials, B * w / threads, B * (w + 1) / threads);
+    for (auto& th : pool) th.join();
+  }
   RingLossValue out;
   for (int64_t b = 0; b < B; ++b) {
-    for (int64_t t = 0; t < T; ++t) {
-      const double* rt = r + (b * T + t) * N;
-      project(ro, rt, u.data());
-      const int64_t js = argmax(u.data(), N);
-      const double m = u[js];
-      double X = 0, Y = 0;
-      for (int64_t j = 0; j < N; ++j) {
-        X += u[j] / m * ro.cos_p[j];
-        Y += u[j] / m * ro.sin_p[j];
-      }
-      const double th_hat = std::atan2(Y, X), th = angle[b * T + t];
-      const double dc = std::cos(th_hat) - std::cos(th), ds = std::sin(th_hat) - std::sin(th);
-      out.heading += (dc * dc + ds * ds) * inv_bt;
-      double a = 0;
-      for (int64_t j = 0; j < N; ++j) a += std::abs(rt[j]);
-      amp[t] = a;
-      if (!g) continue;
-      const double rho2 = X * X + Y * Y;
-      if (rho2 <= 0 || m == 0 || !std::isfinite(m)) continue;  // decode undefined: no gradient
-      const double dth = 2.0 * std::sin(th_hat - th) * inv_bt;
-      double sum_gu = 0;
-      for (int64_t j = 0; j < N; ++j) {
-        const double gy = dth * (X * ro.sin_p[j] - Y * ro.cos_p[j]) / rho2;
-        gu[j] = gy / m;
-        sum_gu += gy * u[j];
-      }
-      gu[js] -= sum_gu / (m * m);
-      double gc = 0, gs = 0;
-      for (int64_t k = 0; k < N; ++k) {
-        gc += gu[k] * ro.cos_q[k];
-        gs += gu[k] * ro.sin_q[k];
-      }
-      double* gt = g + (b * T + t) * N;
-      for (int64_t i = 0; i < N; ++i) gt[i] = ro.cos_q[i] * gc + ro.sin_q[i] * gs;
-    }
-    // Bump amplitude against the first step of this trial.
-    double sum_dev = 0;
-    for (int64_t t = 0; t < T; ++t) {
-      const double dev = amp[t] - amp[0];
-      out.bump += dev * dev * inv_bt;
-      sum_dev += dev;
-      if (g && t > 0 && bump_weight != 0) {
-        const double c = bump_weight * 2.0 * inv_bt * dev;
-        const double* rt = r + (b * T + t) * N;
-        double* gt = g + (b * T + t) * N;
-        for (int64_t j = 0; j < N; ++j) gt[j] += c * sgn(rt[j]);
-      }
-    }
-    if (g && bump_weight != 0) {
-      const double c = -bump_weight * 2.0 * inv_bt * sum_dev;
-      const double* r1 = r + b * T * N;
-      double* g1 = g + b * T * N;
-      for (int64_t j = 0; j < N; ++j) g1[j] += c * sgn(r1[j]);
-    }
+    out.heading += heading_b[static_cast<size_t>(b)];
+    out.bump += bump_b[static_cast<size_t>(b)];
   }
   out.total = out.heading + bump_weight * out.bump;
   return out;
