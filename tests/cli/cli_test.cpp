@@ -1,8 +1,6 @@
 // End-to-end tests of the rnnjit command line: the binary is run as a user would run it.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -12,26 +10,17 @@
 #include "compiler/lower.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/safetensors.hpp"
+#include "tests/cli/run_cli.hpp"
 
 namespace fs = std::filesystem;
 using namespace rnnjit;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string output;  // stdout and stderr together
-};
+using Result = rnnjit::test::CliResult;
 
 Result run(const std::string& args) {
-  std::string cmd = std::string(RNNJIT_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return rnnjit::test::run_rnnjit(args);
 }
 
 class Cli : public ::testing::Test {

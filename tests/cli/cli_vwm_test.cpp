@@ -2,9 +2,7 @@
 // read unchanged (its ignored keys reported with their line), the small example, resume, and
 // rnnjit analyze on the run that was just trained.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -14,24 +12,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/cli/run_cli.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string output;  // stdout and stderr together
-};
+using Result = rnnjit::test::CliResult;
 
 Result run(const std::string& args) {
-  const std::string cmd = std::string(RNNJIT_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return rnnjit::test::run_rnnjit(args);
 }
 
 nlohmann::json read_json(const fs::path& p) {

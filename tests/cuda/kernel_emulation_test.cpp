@@ -43,6 +43,25 @@ std::vector<EmuCase> cases() {
   return v;
 }
 
+// The emulated adjoint for cotangent dr, unpacked to names, against the reference's gradients:
+// every name present with its shape, relative L2 error <= 1e-4.
+void expect_gradients_match(const cuda::CudaPlan& plan, const ir::Module& m,
+                            const cuda::PackedParams& pp, const cuda::PackedRun& run,
+                            const cuda::EmulatedForward& fwd, const Tensor& dr, int tile,
+                            const TensorMap& g_ref, const std::string& label) {
+  std::vector<float> drf(static_cast<size_t>(dr.numel()));
+  for (int64_t k = 0; k < dr.numel(); ++k)
+    drf[static_cast<size_t>(k)] = static_cast<float>(dr.at_f64(k));
+  const cuda::DeviceGrads dg = cuda::emulate_backward(plan, pp, run, fwd, drf, tile);
+  const TensorMap g = cuda::unpack_grads(plan, m, pp, run, dg);
+  EXPECT_EQ(g.size(), g_ref.size());
+  for (auto& [name, want] : g_ref) {
+    ASSERT_TRUE(g.count(name)) << "no gradient for " << name;
+    EXPECT_EQ(g.at(name).shape(), want.shape()) << name;
+    EXPECT_LE(cuda_test::rel_l2(g.at(name), want), 1e-4) << name << " " << label;
+  }
+}
+
 class KernelEmulation : public ::testing::TestWithParam<size_t> {};
 
 TEST_P(KernelEmulation, MatchesTheFloat64Reference) {
@@ -64,17 +83,7 @@ TEST_P(KernelEmulation, MatchesTheFloat64Reference) {
   const Tensor r = Tensor::f32({c.batch, c.steps, m.neurons}, fwd.r);
   EXPECT_LE(cuda_test::rel_l2(r, r_ref), 1e-5) << c.spec.label();
 
-  std::vector<float> drf(static_cast<size_t>(dr.numel()));
-  for (int64_t k = 0; k < dr.numel(); ++k)
-    drf[static_cast<size_t>(k)] = static_cast<float>(dr.at_f64(k));
-  const cuda::DeviceGrads dg = cuda::emulate_backward(plan, pp, run, fwd, drf, c.tile);
-  const TensorMap g = cuda::unpack_grads(plan, m, pp, run, dg);
-  EXPECT_EQ(g.size(), g_ref.size());
-  for (auto& [name, want] : g_ref) {
-    ASSERT_TRUE(g.count(name)) << "no gradient for " << name;
-    EXPECT_EQ(g.at(name).shape(), want.shape()) << name;
-    EXPECT_LE(cuda_test::rel_l2(g.at(name), want), 1e-4) << name << " " << c.spec.label();
-  }
+  expect_gradients_match(plan, m, pp, run, fwd, dr, c.tile, g_ref, c.spec.label());
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, KernelEmulation, ::testing::Range<size_t>(0, cases().size()),
@@ -149,17 +158,7 @@ TEST_P(KernelEmulationNoise, MatchesTheFloat64Reference) {
       Tensor::f32({c.batch, c.steps, m.neurons}, cuda::emulate_forward(quiet, pp, run, c.tile).r);
   EXPECT_GT(cuda_test::rel_l2(r_quiet, r_ref), 1e-4) << c.spec.label();
 
-  std::vector<float> drf(static_cast<size_t>(dr.numel()));
-  for (int64_t k = 0; k < dr.numel(); ++k)
-    drf[static_cast<size_t>(k)] = static_cast<float>(dr.at_f64(k));
-  const cuda::DeviceGrads dg = cuda::emulate_backward(plan, pp, run, fwd, drf, c.tile);
-  const TensorMap g = cuda::unpack_grads(plan, m, pp, run, dg);
-  EXPECT_EQ(g.size(), g_ref.size());
-  for (auto& [name, want] : g_ref) {
-    ASSERT_TRUE(g.count(name)) << "no gradient for " << name;
-    EXPECT_EQ(g.at(name).shape(), want.shape()) << name;
-    EXPECT_LE(cuda_test::rel_l2(g.at(name), want), 1e-4) << name << " " << c.spec.label();
-  }
+  expect_gradients_match(plan, m, pp, run, fwd, dr, c.tile, g_ref, c.spec.label());
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, KernelEmulationNoise,

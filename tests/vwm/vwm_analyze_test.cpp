@@ -2,9 +2,7 @@
 // the config round-trips through config.json, each analysis writes its files with finite numbers
 // for the right set sizes, the fixed-point report is self-consistent, and the CLI checks its input.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +15,7 @@
 #include "runtime/vwm/vwm_analyze.hpp"
 #include "runtime/vwm/vwm_config_io.hpp"
 #include "runtime/vwm/vwm_trainer.hpp"
+#include "tests/cli/run_cli.hpp"
 
 namespace rnnjit::vwm {
 namespace {
@@ -338,20 +337,10 @@ TEST_F(VwmAnalyze, FixedPointsAreConsistent) {
   EXPECT_EQ(j["points"][0]["stable"], r.points[0].stable);
 }
 
-struct Result {
-  int code;
-  std::string output;
-};
+using Result = rnnjit::test::CliResult;
 
 Result run_cli(const std::string& args) {
-  const std::string cmd = std::string(RNNJIT_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return rnnjit::test::run_rnnjit(args);
 }
 
 TEST(VwmAnalyzeCli, MissingRunDirExitsWithTwoNamingIt) {
