@@ -4,11 +4,14 @@
 # build-gpu/ and copies the executables, the shared libraries they need beyond the C and C++
 # runtimes, and scripts/gpu-run.sh into gpu-kit/ (ignored by git, a few MiB).
 #   bash scripts/gpu-kit.sh
-#   device tool: run(carry=["gpu-kit"], command="bash gpu-kit/run.sh")   # results under $OUT
+#   device tool: run(carry=["gpu-kit"], command="bash gpu-kit/run.sh tests", timeout_s=400)
+#                then the same with "bench"; results (summary.txt, logs-*.tgz) under $OUT
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DRNNJIT_WITH_LLVM=OFF >/dev/null
+# No -march=native: the GPU machine's CPU may lack this one's vector extensions (AVX-512).
+cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DRNNJIT_WITH_LLVM=OFF -DRNNJIT_NATIVE=OFF \
+  >/dev/null
 ninja -C build-gpu rnnjit cuda_gpu_tests bench_eager_gpu_device_tests rnnjit_bench_cuda \
   rnnjit_bench_tables
 rm -rf gpu-kit

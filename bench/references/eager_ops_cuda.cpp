@@ -218,9 +218,17 @@ class Cublas {
 double median_event_ms(const std::function<void()>& fn, int warmup, int reps) {
   const cuda::DriverApi& d = cuda::driver();
   for (int i = 0; i < warmup; ++i) fn();
-  CUevent start = nullptr, stop = nullptr;
-  d.check(d.EventCreate(&start, CU_EVENT_DEFAULT), "cuEventCreate");
-  d.check(d.EventCreate(&stop, CU_EVENT_DEFAULT), "cuEventCreate");
+  struct Events {  // destroyed on every way out, fn may throw
+    CUevent start = nullptr, stop = nullptr;
+    ~Events() {
+      const cuda::DriverApi& api = cuda::driver();
+      if (start) api.EventDestroy(start);
+      if (stop) api.EventDestroy(stop);
+    }
+  } ev;
+  d.check(d.EventCreate(&ev.start, CU_EVENT_DEFAULT), "cuEventCreate");
+  d.check(d.EventCreate(&ev.stop, CU_EVENT_DEFAULT), "cuEventCreate");
+  CUevent start = ev.start, stop = ev.stop;
   std::vector<double> ms;
   for (int i = 0; i < std::max(1, reps); ++i) {
     d.check(d.EventRecord(start, nullptr), "cuEventRecord");
@@ -231,8 +239,6 @@ double median_event_ms(const std::function<void()>& fn, int warmup, int reps) {
     d.check(d.EventElapsedTime(&e, start, stop), "cuEventElapsedTime");
     ms.push_back(e);
   }
-  d.EventDestroy(start);
-  d.EventDestroy(stop);
   std::nth_element(ms.begin(), ms.begin() + static_cast<long>(ms.size() / 2), ms.end());
   return ms[ms.size() / 2];
 }
@@ -240,9 +246,11 @@ double median_event_ms(const std::function<void()>& fn, int warmup, int reps) {
 class CudaEagerOps final : public EagerOps {
  public:
   CudaEagerOps(ir::Activation act, float rate) : dev_(cuda::device()), rate_(rate) {
-    const std::string ptx = nvrtc_compile(eager_kernels_source(act), dev_.arch(), false);
+    // SASS for this device (cubin): no PTX JIT in the driver, so a newer NVRTC than the driver
+    // works.
+    const std::string image = nvrtc_compile(eager_kernels_source(act), dev_.arch(), true);
     const cuda::DriverApi& d = cuda::driver();
-    d.check(d.ModuleLoadData(&module_, ptx.data()), "cuModuleLoadData(eager kernels)");
+    d.check(d.ModuleLoadData(&module_, image.data()), "cuModuleLoadData(eager kernels)");
     auto fn = [&](const char* name) {
       CUfunction f = nullptr;
       d.check(d.ModuleGetFunction(&f, module_, name), name);

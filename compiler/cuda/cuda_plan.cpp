@@ -49,7 +49,7 @@ CudaPlan plan_cuda(const ir::Module& m) {
     unsupported(m, "a bank gate operand that is not a gate input");
   };
 
-  bool seen_act = false, seen_leak = false;
+  bool seen_act = false, seen_leak = false, seen_z_user = false;
   int z = m.state_in;  // what the bank and the uniform term read: r_prev, or the noise's result
   for (const ir::Op& op : m.step) {
     switch (op.kind) {
@@ -57,6 +57,9 @@ CudaPlan plan_cuda(const ir::Module& m) {
         if (p.has_noise()) unsupported(m, "more than one spike noise");
         if (op.operands[0] != m.state_in)
           unsupported(m, "spike noise of something other than r_prev");
+        // The kernels feed the draw to every bank and row-sum term, so none may come before it
+        // reading r_prev itself (lower() always emits the noise first; hand-built IR may not).
+        if (seen_z_user) unsupported(m, "spike noise after a term that reads r_prev");
         z = op.result;  // "none" noise: z = r_prev
         if (op.attrs.noise == ir::Noise::None) break;
         p.noise = op.attrs.noise;
@@ -81,6 +84,7 @@ CudaPlan plan_cuda(const ir::Module& m) {
           first += p.bank_parts.back().count;
         }
         p.m = static_cast<int64_t>(op.attrs.slots.size());
+        seen_z_user = true;
         if (first != p.m) unsupported(m, "a bank whose parts do not match its slots");
         for (const ir::BankSlot& s : op.attrs.slots) {
           SlotPlan sp{s.coef, -1};
@@ -95,6 +99,7 @@ CudaPlan plan_cuda(const ir::Module& m) {
           unsupported(m, p.has_noise() ? "a rowsum of something other than the noisy rates"
                                        : "a rowsum of something other than r_prev");
         p.rowsum += op.attrs.value;
+        seen_z_user = true;
         break;
       case OpKind::InputMatVec: {
         const ir::Value& w = m.value(op.operands[0]);

@@ -80,6 +80,11 @@ TEST(EagerGpuKernels, CompileWithNvrtcForEveryActivation) {
         EXPECT_NE(ptx.find(k), std::string::npos) << k << " missing for " << ir::name(a);
     }
   }
+  // The device loads SASS (cubin), compiled the same way.
+  const std::string cubin =
+      nvrtc_compile(bench::eager_kernels_source(Activation::Gelu), "sm_90", true);
+  EXPECT_GT(cubin.size(), 1000u);
+  EXPECT_EQ(cubin.substr(1, 3), "ELF");
 }
 
 }  // namespace

@@ -81,6 +81,10 @@ TEST_P(CudaVsReference, ForwardAndEveryGradient) {
   constexpr int64_t kSteps = 100;
   ::setenv("RNNJIT_CUDA_POISON", "1", 1);
   ::setenv("RNNJIT_CUDA_TILE", std::to_string(c.tile).c_str(), 1);
+  // Unset on every way out of the test (an ASSERT returns early), so later tests pick their tile.
+  struct UnsetTile {
+    ~UnsetTile() { ::unsetenv("RNNJIT_CUDA_TILE"); }
+  } unset_tile;
   const ir::Module m = cuda_test::make_module(c.spec);
   std::random_device rd;
   std::mt19937_64 rng(rd());  // fresh inputs every run
@@ -113,7 +117,6 @@ TEST_P(CudaVsReference, ForwardAndEveryGradient) {
           << name << " " << c.spec.label() << " B=" << c.batch;
     }
   }
-  ::unsetenv("RNNJIT_CUDA_TILE");
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, CudaVsReference, ::testing::Range<size_t>(0, cases().size()),

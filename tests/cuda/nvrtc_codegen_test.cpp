@@ -4,6 +4,8 @@
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <chrono>
 #include <fstream>
 #include <set>
@@ -192,6 +194,31 @@ TEST(CudaCodegen, NoiseOfTheWrongKindOfOperandIsRejected) {
     FAIL() << "accepted";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("not supported yet"), std::string::npos) << e.what();
+  }
+}
+
+// A noise op after the terms that read r_prev (hand-built IR; lower() puts it first) would have the
+// kernels feed them the draw: rejected, not silently changed.
+TEST(CudaCodegen, NoiseAfterItsUsersIsRejected) {
+  ir::Module m = cuda_test::make_module([] {
+    SpecOptions o;
+    o.noise = ir::Noise::Gamma;
+    return o;
+  }());
+  for (ir::Op& op : m.step)
+    if (op.kind == ir::OpKind::BankMatVec || op.kind == ir::OpKind::RowSum)
+      op.operands[op.kind == ir::OpKind::BankMatVec ? 1 : 0] = m.state_in;
+  auto noise = std::find_if(m.step.begin(), m.step.end(),
+                            [](const ir::Op& op) { return op.kind == ir::OpKind::Noise; });
+  ASSERT_NE(noise, m.step.end());
+  std::rotate(noise, noise + 1, m.step.end());  // the noise op is now the last one
+  try {
+    emit_cuda_source(m, "fp32");
+    FAIL() << "accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("spike noise after a term that reads r_prev"),
+              std::string::npos)
+        << e.what();
   }
 }
 
