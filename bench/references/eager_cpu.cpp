@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "compiler/activation_math.hpp"
+#include "runtime/cpu/flush_denormals.hpp"
 
 namespace rnnjit::bench {
 
@@ -69,7 +70,10 @@ class EagerCpu final : public CellExecutor {
   }
   DType dtype() const override { return DType::F32; }
 
+  // Subnormals are flushed as in the CPU JIT backend (runtime/cpu/flush_denormals.hpp), so the
+  // speedups compare kernels, not floating-point modes.
   Tensor forward(const TensorMap& params, const TensorMap& inputs, const RunOptions& opt) override {
+    const cpu::FlushDenormals ftz;
     Eigen::setNbThreads(threads_);
     const size_t nv = m_.values.size();
     p_.assign(nv, Mat());
@@ -109,6 +113,7 @@ class EagerCpu final : public CellExecutor {
   }
 
   TensorMap backward(const Tensor& dr) override {
+    const cpu::FlushDenormals ftz;
     if (!have_forward_) throw std::logic_error("eager-cpu: backward() before forward()");
     check_shape("dr", dr, {batch_, steps_, m_.neurons});
     Eigen::setNbThreads(threads_);

@@ -11,6 +11,7 @@
 #include "compiler/noise_kind.hpp"
 #include "runtime/backends.hpp"
 #include "runtime/cpu/cpu_prologue.hpp"
+#include "runtime/cpu/flush_denormals.hpp"
 #include "runtime/cpu/thread_pool.hpp"
 
 namespace rnnjit {
@@ -269,6 +270,7 @@ Tensor Runner<E>::forward(const TensorMap& params, const TensorMap& inputs, cons
   auto ranges = split(B, pool.size(), 1);
   pool.run(static_cast<int>(ranges.size()), [&](int task, int worker) {
     auto [b0, b1] = ranges[static_cast<size_t>(task)];
+    const FlushDenormals ftz;
     k_->fwd(a.data(), b0, b1, B, T, scratch(worker, b1 - b0));
   });
   // r is kept for the gate gradients' z_t (saved separately in zsave) only through zsave.
@@ -300,12 +302,14 @@ TensorMap Runner<E>::backward(const Tensor& dr) {
   auto ranges = split(B, pool.size(), 1);
   pool.run(static_cast<int>(ranges.size()), [&](int task, int worker) {
     auto [b0, b1] = ranges[static_cast<size_t>(task)];
+    const FlushDenormals ftz;
     k_->bwd(a.data(), b0, b1, B, T, scratch(worker, b1 - b0));
   });
   if (M > 0) {
     auto rows = split(np, pool.size(), L.tp);
     pool.run(static_cast<int>(rows.size()), [&](int task, int worker) {
       auto [i0, i1] = rows[static_cast<size_t>(task)];
+      const FlushDenormals ftz;
       k_->wgrad(a.data(), i0, i1, B, T, scratch(worker, 0));
     });
   }
