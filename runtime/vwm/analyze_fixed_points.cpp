@@ -19,10 +19,34 @@ namespace {
 
 constexpr int kTopEigenvalues = 10;
 
+nlohmann::json point_json(const FixedPoint& p) {
+  nlohmann::json e;
+  e["q"] = p.q;
+  e["hits"] = p.hits;
+  e["init_index"] = p.init_index;
+  e["spectral_radius"] = p.spectral_radius;
+  e["stable"] = p.stable;
+  e["top_eigenvalues"] = nlohmann::json::array();
+  for (size_t i = 0; i < p.eigenvalues.size() && i < kTopEigenvalues; ++i)
+    e["top_eigenvalues"].push_back({p.eigenvalues[i].real(), p.eigenvalues[i].imag()});
+  e["x"] = p.x;
+  return e;
+}
+
+double quantile(std::vector<double> v, double p) {
+  if (v.empty()) return std::nan("");
+  std::sort(v.begin(), v.end());
+  return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+}  // namespace
+
+namespace detail {
+
 // f(x) = one step of the cell from r0 = x with zero input, and its VJP from the backward pass of
 // that step. The executor is used by one caller at a time (find_fixed_points is sequential).
-FixedPointCallbacks step_callbacks(CellExecutor& exec, const TensorMap& params, int64_t n,
-                                   int64_t input_channels) {
+FixedPointCallbacks cell_step_callbacks(CellExecutor& exec, const TensorMap& params, int64_t n,
+                                        int64_t input_channels) {
   auto forward = [&exec, &params, n, input_channels](const std::vector<double>& X, int64_t K) {
     TensorMap inputs;
     inputs["r0"] = Tensor::f64({K, n}, X);
@@ -50,27 +74,7 @@ FixedPointCallbacks step_callbacks(CellExecutor& exec, const TensorMap& params, 
   return f;
 }
 
-nlohmann::json point_json(const FixedPoint& p) {
-  nlohmann::json e;
-  e["q"] = p.q;
-  e["hits"] = p.hits;
-  e["init_index"] = p.init_index;
-  e["spectral_radius"] = p.spectral_radius;
-  e["stable"] = p.stable;
-  e["top_eigenvalues"] = nlohmann::json::array();
-  for (size_t i = 0; i < p.eigenvalues.size() && i < kTopEigenvalues; ++i)
-    e["top_eigenvalues"].push_back({p.eigenvalues[i].real(), p.eigenvalues[i].imag()});
-  e["x"] = p.x;
-  return e;
-}
-
-double quantile(std::vector<double> v, double p) {
-  if (v.empty()) return std::nan("");
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))];
-}
-
-}  // namespace
+}  // namespace detail
 
 FixedPointAnalysis analyze_fixed_points(const LoadedRun& run, const AnalyzeOptions& opt) {
   const VwmConfig& c = run.config;
@@ -116,7 +120,7 @@ FixedPointAnalysis analyze_fixed_points(const LoadedRun& run, const AnalyzeOptio
 
   res.options = fpf_options(c.fpf_hps);
   if (opt.fp_max_iters >= 0) res.options.max_iters = static_cast<int>(opt.fp_max_iters);
-  const FixedPointCallbacks f = step_callbacks(*exec, params, n, I);
+  const FixedPointCallbacks f = detail::cell_step_callbacks(*exec, params, n, I);
   res.report = find_fixed_points(f, X0, K, res.options);
   const FixedPointReport& rep = res.report;
   int64_t stable = 0;

@@ -113,6 +113,12 @@ std::vector<std::string> run_analyses(const LoadedRun& run, const AnalyzeOptions
 // --- shared by the analyses ---
 namespace detail {
 std::string out_dir(const LoadedRun& run, const AnalyzeOptions& opt);  // created
+// f(x) = one noise-free step of the cell from r0 = x with zero input (`exec` built from the cell
+// without noise) and its VJP v^T df/dx from the backward pass of that step: what the fixed-point
+// search minimises q(x) = 0.5 |x - f(x)|^2 with (gradient d - J^T d, d = x - f(x)). The callbacks
+// keep references to `exec` and `params`.
+FixedPointCallbacks cell_step_callbacks(CellExecutor& exec, const TensorMap& params, int64_t n,
+                                        int64_t input_channels);
 // The fields every analysis JSON starts with: run_dir, checkpoint, step, backend, seed.
 nlohmann::json run_header(const LoadedRun& run, const std::string& backend, uint64_t seed);
 uint64_t mix_seed(uint64_t seed, uint64_t tag, int64_t k);
