@@ -109,6 +109,30 @@ void Progress::finish() {
   }
 }
 
+std::map<std::string, std::vector<double>> read_csv_columns(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::string line;
+  std::vector<std::string> names;
+  std::map<std::string, std::vector<double>> cols;
+  if (std::getline(in, line)) {
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, ',');) {
+      names.push_back(cell);
+      cols[cell];
+    }
+  }
+  while (std::getline(in, line)) {
+    std::stringstream ss(line);
+    size_t k = 0;
+    for (std::string cell; k < names.size(); ++k) {
+      if (!std::getline(ss, cell, ',')) cell.clear();  // a short row: the rest are empty
+      cols[names[k]].push_back(cell.empty() ? std::nan("") : std::stod(cell));
+    }
+  }
+  return cols;
+}
+
 void ensure_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

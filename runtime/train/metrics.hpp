@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ class CsvWriter {
   std::vector<std::string> columns_;
   std::FILE* f_ = nullptr;
 };
+
+// Reads a CSV file as CsvWriter writes it: columns by header name, empty cells as NaN. Throws
+// std::runtime_error naming the file when it cannot be read.
+std::map<std::string, std::vector<double>> read_csv_columns(const std::string& path);
 
 class Progress {
  public:

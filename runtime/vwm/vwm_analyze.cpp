@@ -9,6 +9,7 @@
 
 #include "compiler/lower.hpp"
 #include "runtime/params.hpp"
+#include "runtime/seed_mix.hpp"
 #include "runtime/train/checkpoint.hpp"
 #include "runtime/train/metrics.hpp"
 #include "runtime/vwm/vwm_config_io.hpp"
@@ -123,13 +124,7 @@ nlohmann::json run_header(const LoadedRun& run, const std::string& backend, uint
 }
 
 uint64_t mix_seed(uint64_t seed, uint64_t tag, int64_t k) {
-  auto splitmix = [](uint64_t x) {
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-  };
-  return splitmix(splitmix(splitmix(seed) ^ tag) ^ static_cast<uint64_t>(k));
+  return splitmix64(splitmix64(splitmix64(seed) ^ tag) ^ static_cast<uint64_t>(k));
 }
 
 std::unique_ptr<CellExecutor> make_cell_executor(const ir::Module& m, const std::string& backend,

@@ -2,45 +2,18 @@
 #include "runtime/vwm/vwm_figures.hpp"
 
 #include <cmath>
-#include <fstream>
-#include <limits>
-#include <sstream>
 #include <stdexcept>
 
 #include "runtime/plot/plot.hpp"
+#include "runtime/train/metrics.hpp"
 #include "runtime/vwm/vwm_task.hpp"
 
 namespace rnnjit::vwm {
 
-namespace {
-
-// metrics.csv as columns by header name; empty cells are NaN.
-std::map<std::string, std::vector<double>> read_csv(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::string line;
-  std::vector<std::string> names;
-  std::map<std::string, std::vector<double>> cols;
-  if (std::getline(in, line)) {
-    std::stringstream ss(line);
-    for (std::string cell; std::getline(ss, cell, ',');) names.push_back(cell);
-  }
-  while (std::getline(in, line)) {
-    std::stringstream ss(line);
-    size_t k = 0;
-    for (std::string cell; std::getline(ss, cell, ',') && k < names.size(); ++k)
-      cols[names[k]].push_back(cell.empty() ? std::numeric_limits<double>::quiet_NaN()
-                                            : std::stod(cell));
-  }
-  return cols;
-}
-
-}  // namespace
-
 std::vector<std::string> write_vwm_figures(const std::string& run_dir, const VwmConfig& c,
                                            const TensorMap& params, const ExampleRates* example) {
   std::vector<std::string> written;
-  const auto cols = read_csv(run_dir + "/metrics.csv");
+  const auto cols = train::read_csv_columns(run_dir + "/metrics.csv");
   auto col = [&](const std::string& name) {
     auto it = cols.find(name);
     return it == cols.end() ? std::vector<double>{} : it->second;

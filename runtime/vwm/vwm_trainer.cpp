@@ -14,6 +14,7 @@
 #include "runtime/backends.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/params.hpp"
+#include "runtime/seed_mix.hpp"
 #include "runtime/train/adam.hpp"
 #include "runtime/train/checkpoint.hpp"
 #include "runtime/train/metrics.hpp"
@@ -39,17 +40,8 @@ bool PlateauScheduler::step(double loss) {
 
 namespace {
 
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-std::unique_ptr<CellExecutor> executor_for(const ModelSpec& spec, const ir::Module& m,
-                                           const std::string& backend) {
-  // Every backend draws spike noise from the shared Philox stream (same draws for one seed).
-  (void)spec;
+// Every backend draws spike noise from the shared Philox stream (same draws for one seed).
+std::unique_ptr<CellExecutor> executor_for(const ir::Module& m, const std::string& backend) {
   ExecutorConfig cfg;
   cfg.backend = backend;
   if (backend == "auto") {
@@ -100,7 +92,7 @@ VwmTrainSummary train_vwm(const VwmConfig& c, const VwmTrainOptions& opt) {
 
   const ModelSpec spec = to_model_spec(c);
   const ir::Module m = compile_module(spec);
-  std::unique_ptr<CellExecutor> exec = executor_for(spec, m, opt.backend);
+  std::unique_ptr<CellExecutor> exec = executor_for(m, opt.backend);
 
   // Learned tensors W, B and the readout F live in one map (the executor ignores F); tau is a
   // buffer there without a gradient, so Adam leaves it alone.

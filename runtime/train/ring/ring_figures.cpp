@@ -16,28 +16,27 @@
 namespace rnnjit::train::ring {
 
 RingHistory read_ring_history(const std::string& metrics_csv) {
+  // Columns as ring_trainer writes them: step, loss, heading_loss, bump_loss, grad_norm, lr,
+  // time_s, eval_loss, eval_error (the last two only on evaluation rows).
+  const auto cols = read_csv_columns(metrics_csv);
+  auto col = [&](const char* name) {
+    auto it = cols.find(name);
+    if (it == cols.end())
+      throw std::runtime_error(metrics_csv + ": no column '" + std::string(name) + "'");
+    return it->second;
+  };
   RingHistory h;
-  std::ifstream in(metrics_csv);
-  std::string line;
-  std::getline(
-      in,
-      line);  // header: step,loss,heading_loss,bump_loss,grad_norm,lr,time_s,eval_loss,eval_error
-  while (std::getline(in, line)) {
-    std::vector<double> v;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) v.push_back(cell.empty() ? NAN : std::stod(cell));
-    while (v.size() < 9) v.push_back(NAN);
-    h.step.push_back(v[0]);
-    h.loss.push_back(v[1]);
-    h.heading.push_back(v[2]);
-    h.bump.push_back(v[3]);
-    if (!std::isnan(v[7])) {
-      h.eval_step.push_back(v[0]);
-      h.eval_loss.push_back(v[7]);
-      h.eval_error.push_back(v[8]);
+  h.step = col("step");
+  h.loss = col("loss");
+  h.heading = col("heading_loss");
+  h.bump = col("bump_loss");
+  const std::vector<double> eval_loss = col("eval_loss"), eval_error = col("eval_error");
+  for (size_t k = 0; k < h.step.size(); ++k)
+    if (!std::isnan(eval_loss[k])) {
+      h.eval_step.push_back(h.step[k]);
+      h.eval_loss.push_back(eval_loss[k]);
+      h.eval_error.push_back(eval_error[k]);
     }
-  }
   return h;
 }
 
