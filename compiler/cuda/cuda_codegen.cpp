@@ -62,10 +62,10 @@ std::string without_pragma_once(std::string_view text) {
   return out;
 }
 
-// compiler/noise_math.hpp for NVRTC: without its #include lines (its device part needs none; the
-// CUDA math functions are built in).
-std::string noise_math_text() {
-  std::string out = without_pragma_once(template_text("noise_math.hpp"));
+// A host-and-device header (compiler/noise_math.hpp, compiler/optimizer_math.hpp) for NVRTC:
+// without its #include lines (its device part needs none; the CUDA math functions are built in).
+std::string shared_header_text(const char* name) {
+  std::string out = without_pragma_once(template_text(name));
   for (size_t at; (at = out.find("#include")) != std::string::npos;) {
     const size_t end = out.find('\n', at);
     out.erase(at, end == std::string::npos ? std::string::npos : end - at + 1);
@@ -196,11 +196,22 @@ std::string emit_source(const CudaPlan& plan, const std::string& precision) {
                     ". Generated; compile with NVRTC (-std=c++17).\n";
   for (const char* t : {"common.cuh", "activations.cuh"})
     src += without_pragma_once(template_text(t)) + "\n";
-  src += noise_math_text() + "\n";  // the kernels' noise branches name it even when compiled out
+  src += shared_header_text("noise_math.hpp") +
+         "\n";  // the kernels' noise branches name it even when compiled out
   src += spec_unit(plan, k) + "\n";
   for (const char* t : {"forward.cuh", "adjoint.cuh", "weight_grad.cuh"})
     src += without_pragma_once(template_text(t)) + "\n";
   src += entries(k);
+  return src;
+}
+
+std::string emit_optimizer_source() {
+  std::string src =
+      "// rnnjit CUDA kernels of the device-side optimiser step. Generated; compile with "
+      "NVRTC (-std=c++17).\n";
+  src += without_pragma_once(template_text("common.cuh")) + "\n";
+  src += shared_header_text("optimizer_math.hpp") + "\n";
+  src += without_pragma_once(template_text("optimizer.cuh")) + "\n";
   return src;
 }
 

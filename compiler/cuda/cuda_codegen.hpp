@@ -43,6 +43,12 @@ std::string emit_source(const CudaPlan& plan, const std::string& precision);
 
 // Throws unless `precision` is one the CUDA backend implements today.
 void check_precision(const std::string& precision);
+// The optimiser kernels (templates/optimizer.cuh over compiler/optimizer_math.hpp): one unit for
+// every cell, entries kOptSumsqEntry and kOptAdamEntry.
+std::string emit_optimizer_source();
+inline constexpr const char* kOptSumsqEntry = "rnnjit_opt_sumsq";
+inline constexpr const char* kOptAdamEntry = "rnnjit_opt_adam";
+inline constexpr int kOptThreads = 256;  // templates/optimizer.cuh
 
 }  // namespace cuda
 }  // namespace rnnjit

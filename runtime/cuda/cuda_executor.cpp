@@ -39,6 +39,13 @@ class CudaExecutor final : public CellExecutor {
 
   void launch_forward();
   void launch_backward();
+  // Packs and uploads (params when given) and the run, sizes the outputs; launches nothing.
+  void prepare(const TensorMap* params, const TensorMap& inputs, const RunOptions& opt);
+  ResidentRun forward_resident(const TensorMap* params, const TensorMap& inputs,
+                               const RunOptions& opt);
+  ResidentRun backward_resident();
+  std::vector<float> download_dgates();
+  const CudaPlan& plan() const { return plan_; }
   int tile() const { return tile_; }
   bool has_backward() const { return backward_done_; }
   CUstream stream() const { return stream_; }
@@ -52,6 +59,8 @@ class CudaExecutor final : public CellExecutor {
   int choose_tile(int64_t batch) const;
   void launch(CUfunction f, unsigned grid_x, unsigned grid_y, unsigned grid_z, unsigned threads,
               size_t smem, void** args, const char* what);
+  void poison_backward();
+  ResidentRun resident();
 
   ir::Module module_;
   CudaPlan plan_;
@@ -170,17 +179,33 @@ void CudaExecutor::launch(CUfunction f, unsigned gx, unsigned gy, unsigned gz, u
 
 Tensor CudaExecutor::forward(const TensorMap& params, const TensorMap& inputs,
                              const RunOptions& opt) {
+  prepare(&params, inputs, opt);
+  launch_forward();
+  const DriverApi& d = driver();
+  d.check(d.StreamSynchronize(stream_), "cuStreamSynchronize(forward)");
+  const size_t out = static_cast<size_t>(run_->batch * run_->steps * plan_.n);
+  std::vector<float> r = r_.download(out);
+  return Tensor::f32({run_->batch, run_->steps, plan_.n}, std::move(r));
+}
+
+void CudaExecutor::prepare(const TensorMap* params, const TensorMap& inputs,
+                           const RunOptions& opt) {
   cuda::device();  // make the context current on this thread
   backward_done_ = false;
   run_.reset();
-  params_ = pack_params(plan_, module_, params);
+  if (params) {
+    params_ = pack_params(plan_, module_, *params);
+    const PackedParams& pp = *params_;
+    bank_.upload(pp.bank);
+    bank_t_.upload(pp.bank_t);
+    w_in_.upload(pp.w_in);
+    bias_.upload(pp.bias);
+    alpha_.upload(pp.alpha);
+  } else if (!params_) {
+    throw std::logic_error(
+        "cuda executor: a forward without parameters needs them bound by an earlier forward");
+  }
   PackedRun run = pack_run(plan_, module_, inputs, opt.steps);
-  const PackedParams& pp = *params_;
-  bank_.upload(pp.bank);
-  bank_t_.upload(pp.bank_t);
-  w_in_.upload(pp.w_in);
-  bias_.upload(pp.bias);
-  alpha_.upload(pp.alpha);
   r0_.upload(run.r0);
   gates_.upload(run.gates);
   u_.upload(run.u);
@@ -199,11 +224,60 @@ Tensor CudaExecutor::forward(const TensorMap& params, const TensorMap& inputs,
     z_save_.fill_nan(saved, stream_);
     dz_save_.fill_nan(saved, stream_);
   }
+}
+
+ResidentRun CudaExecutor::forward_resident(const TensorMap* params, const TensorMap& inputs,
+                                           const RunOptions& opt) {
+  prepare(params, inputs, opt);
+  const size_t out = static_cast<size_t>(run_->batch * run_->steps * plan_.n);
+  dr_.reserve(out ? out : 1);
+  if (poison()) dr_.fill_nan(out, stream_);
   launch_forward();
+  return resident();
+}
+
+ResidentRun CudaExecutor::backward_resident() {
+  if (!run_) throw std::logic_error("cuda executor: backward_resident() before any forward");
+  cuda::device();
+  poison_backward();
+  launch_backward();
+  backward_done_ = true;
+  return resident();
+}
+
+std::vector<float> CudaExecutor::download_dgates() {
+  if (!run_ || !backward_done_)
+    throw std::logic_error("cuda executor: download_dgates() before a backward");
   const DriverApi& d = driver();
-  d.check(d.StreamSynchronize(stream_), "cuStreamSynchronize(forward)");
-  std::vector<float> r = r_.download(out);
-  return Tensor::f32({run_->batch, run_->steps, plan_.n}, std::move(r));
+  d.check(d.StreamSynchronize(stream_), "cuStreamSynchronize(dgates)");
+  return dgates_.download(static_cast<size_t>(run_->batch * run_->steps * plan_.g));
+}
+
+ResidentRun CudaExecutor::resident() {
+  auto f = [](const DeviceBuffer& b) {
+    return reinterpret_cast<float*>(static_cast<uintptr_t>(b.ptr()));
+  };
+  ResidentRun out;
+  out.bufs.bank = f(bank_), out.bufs.bank_t = f(bank_t_), out.bufs.w_in = f(w_in_);
+  out.bufs.bias = f(bias_), out.bufs.alpha = f(alpha_);
+  out.bufs.dbank = f(dbank_), out.bufs.dw_in = f(dw_in_);
+  out.bufs.dbias_part = f(dbias_), out.bufs.dalpha_part = f(dalpha_);
+  out.bufs.parts = (run_->batch + tile_ - 1) / tile_;
+  out.r = r_.ptr();
+  out.dr = dr_.ptr();
+  out.batch = run_->batch;
+  out.steps = run_->steps;
+  out.stream = stream_;
+  return out;
+}
+
+void CudaExecutor::poison_backward() {
+  if (!poison()) return;
+  const PackedRun& run = *run_;
+  const int64_t n = plan_.n, bt = run.batch * run.steps;
+  delta_.fill_nan(static_cast<size_t>(bt * n), stream_);
+  dr0_.fill_nan(static_cast<size_t>(run.batch * n), stream_);
+  du_.fill_nan(static_cast<size_t>(bt * plan_.i), stream_);
 }
 
 void CudaExecutor::launch_forward() {
@@ -233,12 +307,7 @@ TensorMap CudaExecutor::backward(const Tensor& dr) {
   for (int64_t k = 0; k < dr.numel(); ++k)
     host[static_cast<size_t>(k)] = static_cast<float>(dr.at_f64(k));
   dr_.upload(host);
-  if (poison()) {
-    const int64_t n = plan_.n, bt = run.batch * run.steps;
-    delta_.fill_nan(static_cast<size_t>(bt * n), stream_);
-    dr0_.fill_nan(static_cast<size_t>(run.batch * n), stream_);
-    du_.fill_nan(static_cast<size_t>(bt * plan_.i), stream_);
-  }
+  poison_backward();
   launch_backward();
   const DriverApi& d = driver();
   d.check(d.StreamSynchronize(stream_), "cuStreamSynchronize(backward)");
@@ -307,9 +376,37 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
-KernelTimes time_kernels(CellExecutor& e, int warmup, int reps) {
+namespace {
+CudaExecutor& as_cuda(CellExecutor& e, const char* what) {
   auto* x = dynamic_cast<CudaExecutor*>(&e);
-  if (!x) throw std::logic_error("time_kernels: not a CUDA executor");
+  if (!x) throw std::logic_error(std::string(what) + ": not a CUDA executor");
+  return *x;
+}
+}  // namespace
+
+const CudaPlan& plan_of(CellExecutor& e) {
+  return as_cuda(e, "plan_of").plan();
+}
+
+CUstream stream_of(CellExecutor& e) {
+  return as_cuda(e, "stream_of").stream();
+}
+
+ResidentRun forward_resident(CellExecutor& e, const TensorMap* params, const TensorMap& inputs,
+                             const RunOptions& opt) {
+  return as_cuda(e, "forward_resident").forward_resident(params, inputs, opt);
+}
+
+ResidentRun backward_resident(CellExecutor& e) {
+  return as_cuda(e, "backward_resident").backward_resident();
+}
+
+std::vector<float> download_dgates(CellExecutor& e) {
+  return as_cuda(e, "download_dgates").download_dgates();
+}
+
+KernelTimes time_kernels(CellExecutor& e, int warmup, int reps) {
+  CudaExecutor* x = &as_cuda(e, "time_kernels");
   const DriverApi& d = driver();
   CUevent start = nullptr, stop = nullptr;
   d.check(d.EventCreate(&start, CU_EVENT_DEFAULT), "cuEventCreate");

@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "runtime/cuda/cuda_driver.hpp"
+#include "runtime/cuda/param_segments.hpp"
 #include "runtime/executor.hpp"
 
 namespace rnnjit::cuda {
@@ -17,5 +19,28 @@ struct KernelTimes {
   int tile = 0;                                         // TB the kernels ran with
 };
 KernelTimes time_kernels(CellExecutor& cuda_executor, int warmup, int reps);
+
+// Device-resident training (runtime/train/ring/ring_device_step.cpp): the trainer keeps the
+// parameters, the loss and the optimiser on the GPU and calls these around its own kernels, so
+// only the batch's inputs go up and a few scalars come down each step. Each throws
+// std::logic_error when `e` is not a CUDA executor.
+struct ResidentRun {
+  PackedBufferPtrs bufs;      // packed parameters and (after backward_resident) the gradients
+  CUdeviceptr r = 0, dr = 0;  // [B][T][N]: the rates; the cotangent the caller writes
+  int64_t batch = 0, steps = 0;
+  CUstream stream = nullptr;  // the executor's stream: enqueue the caller's kernels on it
+};
+// The plan the executor's kernels were generated from, and the stream they run on.
+const CudaPlan& plan_of(CellExecutor& e);
+CUstream stream_of(CellExecutor& e);
+// forward() that leaves r on the device and does not wait. With `params` they are packed and
+// uploaded; without, the packed buffers are used as they stand (the optimiser updates them in
+// place), which needs an earlier forward with parameters.
+ResidentRun forward_resident(CellExecutor& e, const TensorMap* params, const TensorMap& inputs,
+                             const RunOptions& opt = {});
+// backward() from ResidentRun::dr; every gradient stays on the device; does not wait.
+ResidentRun backward_resident(CellExecutor& e);
+// dL/d(packed gates) [B][T][G] of the latest backward (waits for it).
+std::vector<float> download_dgates(CellExecutor& e);
 
 }  // namespace rnnjit::cuda

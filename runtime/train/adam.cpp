@@ -19,10 +19,19 @@ double global_norm(const TensorMap& grads) {
 double Adam::step(TensorMap& params, const TensorMap& grads,
                   const std::set<std::string>& nonnegative) {
   const double norm = global_norm(grads);
+  apply(params, grads, nonnegative, clip_scale(norm));
+  return norm;
+}
+
+double Adam::clip_scale(double norm) const {
   // PyTorch's clip_grad_norm_: scale = max_norm / (norm + 1e-6), applied only when it is < 1.
-  double scale = 1.0;
   if (cfg_.clip_norm > 0 && std::isfinite(norm))
-    scale = std::min(1.0, cfg_.clip_norm / (norm + 1e-6));
+    return std::min(1.0, cfg_.clip_norm / (norm + 1e-6));
+  return 1.0;
+}
+
+void Adam::apply(TensorMap& params, const TensorMap& grads,
+                 const std::set<std::string>& nonnegative, double scale) {
   ++t_;
   const double bc1 = 1.0 - std::pow(cfg_.beta1, static_cast<double>(t_));
   const double bc2 = 1.0 - std::pow(cfg_.beta2, static_cast<double>(t_));
@@ -52,7 +61,20 @@ double Adam::step(TensorMap& params, const TensorMap& grads,
       if (project && w[i] < 0.0) w[i] = 0.0;
     }
   }
-  return norm;
+}
+
+bool Adam::moments(const std::string& name, Tensor* m, Tensor* v) const {
+  auto mi = m_.find(name);
+  auto vi = v_.find(name);
+  if (mi == m_.end() || vi == v_.end()) return false;
+  *m = mi->second;
+  *v = vi->second;
+  return true;
+}
+
+void Adam::set_moments(const std::string& name, const Tensor& m, const Tensor& v) {
+  m_[name] = m.to(DType::F64);
+  v_[name] = v.to(DType::F64);
 }
 
 void Adam::save_state(TensorMap& out) const {

@@ -33,6 +33,13 @@ class Adam {
   double step(TensorMap& params, const TensorMap& grads,
               const std::set<std::string>& nonnegative = {});
 
+  // The two halves of step(), for a trainer whose other parameters live on a GPU (the global norm
+  // then spans both): the clip factor for a global norm, and one update with the gradients
+  // multiplied by `scale` (counts as a step even when `grads` is empty).
+  double clip_scale(double norm) const;
+  void apply(TensorMap& params, const TensorMap& grads, const std::set<std::string>& nonnegative,
+             double scale);
+
   int64_t steps() const { return t_; }
   AdamConfig& config() { return cfg_; }
   const AdamConfig& config() const { return cfg_; }
@@ -40,6 +47,9 @@ class Adam {
   // The moments, stored under "adam.m/<name>" and "adam.v/<name>" (float64), and the step count.
   void save_state(TensorMap& out) const;
   void load_state(const TensorMap& in, int64_t steps);
+  // One tensor's moments (false when it has none yet), and setting them (float64 copies).
+  bool moments(const std::string& name, Tensor* m, Tensor* v) const;
+  void set_moments(const std::string& name, const Tensor& m, const Tensor& v);
 
  private:
   AdamConfig cfg_;
