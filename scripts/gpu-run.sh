@@ -34,6 +34,8 @@ step() {  # step NAME SECONDS CMD...: CMD with a time limit, log in $work/NAME.l
 case "$phase" in
   tests)
     step cuda_gpu_tests 180 "$kit/bin/cuda_gpu_tests"
+    step ring_loss_gpu_tests 60 "$kit/bin/ring_loss_gpu_tests"
+    step device_step_gpu_tests 60 "$kit/bin/device_step_gpu_tests"
     step eager_gpu_tests 60 "$kit/bin/bench_eager_gpu_device_tests"
     step bench_cuda 60 "$kit/bin/rnnjit_bench_cuda" --reps 200 --warmup 20
     ;;
@@ -42,6 +44,21 @@ case "$phase" in
       --backend cuda '--benchmark_filter=/neurons/' --benchmark_min_time=0.05 \
       --benchmark_out="$work/tables_neurons.json" --benchmark_out_format=json
     step ring_train 120 "$kit/bin/rnnjit" train examples/ring.yaml --backend cuda --out "$work/ring"
+    # The GPU targets: the seed's no-gain run (N=256, B=128, T=100, 1000 steps, K=2 and
+    # K=16 zero padded) and its gain model (N=120, H=3, T=120); summary.json has the times.
+    sed 's/actions: 2/actions: 16/' examples/ring.yaml >"$work/ring_k16.yaml"
+    seed_run="--backend cuda --neurons 256 --batch 128 --seq-len 100 --steps 1000 --gain-hidden 0"
+    step ring_seed_k2 120 "$kit/bin/rnnjit" train examples/ring.yaml $seed_run \
+      --progress plain --no-figures --out "$work/ring_k2"
+    step ring_seed_k16 120 "$kit/bin/rnnjit" train "$work/ring_k16.yaml" $seed_run \
+      --progress plain --no-figures --out "$work/ring_k16"
+    step ring_seed_k2_10k 200 "$kit/bin/rnnjit" train examples/ring.yaml $seed_run --steps 10000 \
+      --eval-every 1000 --progress plain --no-figures --out "$work/ring_k2_10k"
+    step ring_seed_gain 120 "$kit/bin/rnnjit" train examples/ring.yaml --backend cuda \
+      --neurons 120 --batch 128 --seq-len 120 --steps 1000 --gain-hidden 3 --progress plain \
+      --no-figures --out "$work/ring_gain"
+    step ring_host_loop 120 env RNNJIT_DEVICE_STEP=0 "$kit/bin/rnnjit" train examples/ring.yaml \
+      $seed_run --steps 200 --progress plain --no-figures --out "$work/ring_host_loop"
     step vwm_small_train 120 "$kit/bin/rnnjit" train examples/vwm_small.yaml --backend cuda \
       --out "$work/vwm_small" --quiet
     ;;

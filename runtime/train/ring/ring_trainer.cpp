@@ -12,6 +12,7 @@
 #include "runtime/train/adam.hpp"
 #include "runtime/train/checkpoint.hpp"
 #include "runtime/train/metrics.hpp"
+#include "runtime/train/ring/ring_device_step.hpp"
 #include "runtime/train/ring/ring_figures.hpp"
 #include "runtime/train/ring/ring_model.hpp"
 
@@ -82,6 +83,14 @@ RingTrainResult train_ring(const ModelSpec& spec, const RingTrainOptions& opt) {
   if (!model.trainable()) cfg.steps = start;  // debug_perfect: evaluation only
   const TensorMap initial = cell_only(model.params());
   res.start_step = start;
+  // On a GPU the cell's parameters, loss and optimiser live on the device (ring_device_step.hpp);
+  // whatever reads model.params() or adam's moments syncs them first.
+  std::unique_ptr<RingDeviceStep> device_step;
+  if (start < cfg.steps && use_device_step(model))
+    device_step = std::make_unique<RingDeviceStep>(model, adam);
+  auto sync = [&] {
+    if (device_step) device_step->sync_to_host();
+  };
 
   const bool show = !opt.quiet;
   if (show)
@@ -106,6 +115,7 @@ RingTrainResult train_ring(const ModelSpec& spec, const RingTrainOptions& opt) {
   // There is no RNG state to save: every batch is drawn from a generator keyed by (seed, step)
   // (av_data.hpp), so step s+1 after a resume sees exactly the data it would have seen anyway.
   auto checkpoint = [&](int64_t step, double seconds) {
+    sync();
     TensorMap tensors;
     for (auto& [name, t] : model.params()) tensors["param/" + name] = t;
     adam.save_state(tensors);
@@ -123,16 +133,29 @@ RingTrainResult train_ring(const ModelSpec& spec, const RingTrainOptions& opt) {
   double eval_seconds = 0;  // held-out evaluations inside the loop: not training time
   for (int64_t step = start; step < cfg.steps; ++step) {
     const AvBatch d = generate_av_batch(cfg.task, cfg.batch, cfg.seed, static_cast<uint64_t>(step));
-    RingStepResult r = model.run(d, true);
-    const double norm = adam.step(model.params(), r.grads, model.nonnegative());
-    last_loss = r.loss.total;
+    RingLossValue loss;
+    double norm;
+    if (device_step) {
+      const DeviceStepResult r = device_step->step(d);
+      loss = r.loss;
+      norm = r.grad_norm;
+    } else {
+      RingStepResult r = model.run(d, true);
+      norm = adam.step(model.params(), r.grads, model.nonnegative());
+      loss = r.loss;
+    }
+    last_loss = loss.total;
     if (!std::isfinite(last_loss))
       throw std::runtime_error(
           fmt::format("rnnjit train: the loss became {} at step {}", last_loss, step + 1));
     const int64_t s1 = step + 1;
-    if (movie && s1 % cfg.movie_every == 0) movie->add_frame(s1, model.params());
+    if (movie && s1 % cfg.movie_every == 0) {
+      sync();
+      movie->add_frame(s1, model.params());
+    }
     double ev_loss = NAN, ev_err = NAN;
     const auto t_eval = Clock::now();
+    if (s1 == cfg.steps || (cfg.eval_every > 0 && s1 % cfg.eval_every == 0)) sync();
     if (s1 == cfg.steps) {  // the final held-out evaluation, also the last row of metrics.csv
       res.eval = evaluate_ring(model, cfg.eval_trials);
       evaluated = true;
@@ -146,15 +169,16 @@ RingTrainResult train_ring(const ModelSpec& spec, const RingTrainOptions& opt) {
     eval_seconds += since(t_eval);
     const double seconds = prior_seconds + since(t_loop) - eval_seconds;
     if (s1 % cfg.log_every == 0 || s1 == cfg.steps || !std::isnan(ev_loss))
-      csv.row({static_cast<double>(s1), r.loss.total, r.loss.heading, r.loss.bump, norm, cfg.lr,
-               seconds, ev_loss, ev_err});
+      csv.row({static_cast<double>(s1), loss.total, loss.heading, loss.bump, norm, cfg.lr, seconds,
+               ev_loss, ev_err});
     if (show)
-      progress.update(s1, r.loss.total,
+      progress.update(s1, loss.total,
                       std::isnan(ev_err) ? "" : fmt::format("held-out error {:.3f} rad", ev_err));
     if ((cfg.checkpoint_every > 0 && s1 % cfg.checkpoint_every == 0) || s1 == cfg.steps)
       checkpoint(s1, seconds);
   }
   if (show) progress.finish();
+  sync();
   res.steps = cfg.steps;
   res.last_loss = last_loss;
 
@@ -205,6 +229,7 @@ RingTrainResult train_ring(const ModelSpec& spec, const RingTrainOptions& opt) {
       {"compile_seconds", model.executor().compile_seconds()},
       {"backend", res.backend},
       {"device", res.device},
+      {"device_step", device_step != nullptr},  // parameters, loss and Adam on the GPU
       {"config", to_json(cfg)}};
   write_json_atomic(out_dir + "/summary.json", summary);
   res.files.push_back(out_dir + "/summary.json");

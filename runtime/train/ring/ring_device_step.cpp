@@ -1,0 +1,132 @@
+#include "runtime/train/ring/ring_device_step.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+#include "runtime/train/ring/gain_net.hpp"
+
+#ifdef RNNJIT_HAVE_CUDA
+#include "runtime/cuda/cuda_executor.hpp"
+#include "runtime/cuda/device_optimizer.hpp"
+#include "runtime/train/ring/ring_loss_device.hpp"
+#endif
+
+namespace rnnjit::train::ring {
+
+bool use_device_step(RingModel& model) {
+  const char* e = std::getenv("RNNJIT_DEVICE_STEP");
+  return model.executor().backend() == "cuda" && !(e && std::string(e) == "0");
+}
+
+#ifdef RNNJIT_HAVE_CUDA
+
+struct RingDeviceStep::Impl {
+  Impl(RingModel& m, Adam& a)
+      : model(m),
+        adam(a),
+        opt(cuda::plan_segments(cuda::plan_of(m.executor()), m.module(), m.nonnegative()),
+            m.params(), a, cuda::stream_of(m.executor())),
+        loss(m.readout()) {}
+
+  RingModel& model;
+  Adam& adam;
+  cuda::DeviceOptimizer opt;
+  DeviceRingLoss loss;
+  cuda::DeviceBuffer angle, parts;
+  bool uploaded = false;  // the packed parameters are on the device
+  bool dirty = false;     // the device has updates the host has not seen
+
+  TensorMap cell_params() const {
+    TensorMap out;
+    for (const ir::Value& v : model.module().values)
+      if (v.role == ir::Role::Param || v.role == ir::Role::Buffer)
+        out[v.name] = require(model.params(), v.name, "ring device step");
+    return out;
+  }
+};
+
+RingDeviceStep::RingDeviceStep(RingModel& model, Adam& adam) {
+  if (model.executor().backend() != "cuda")
+    throw std::logic_error("ring device step: the model does not run on the CUDA backend");
+  if (cuda::plan_of(model.executor()).g != model.gate_channels())
+    throw std::logic_error("ring device step: the cell packs more gate columns than the ring's");
+  impl_ = std::make_unique<Impl>(model, adam);
+}
+
+RingDeviceStep::~RingDeviceStep() = default;
+
+DeviceStepResult RingDeviceStep::step(const AvBatch& d) {
+  Impl& s = *impl_;
+  RingModel& model = s.model;
+  const int64_t B = d.batch, T = d.seq_len, K = model.gate_channels();
+  const RingTrainConfig& cfg = model.config();
+
+  // Host side of the batch: the gates (through the gain networks) and the initial bump.
+  const std::vector<double> base = base_gates(d, K, cfg.gates);
+  const bool gain = model.uses_gain_nets();
+  TensorMap inputs;
+  inputs["r0"] = initial_bump(d.theta0, model.neurons());
+  inputs[model.gate_name()] =
+      Tensor::f64({B, T, K}, gain ? apply_gain_nets(model.params(), K, base) : base);
+  s.angle.upload(std::vector<float>(d.angle.begin(), d.angle.end()));
+  s.parts.reserve(static_cast<size_t>(2 * B));
+
+  // The device: forward, loss and dL/dr, adjoint and weight gradients, norm partials.
+  const TensorMap cell = s.uploaded ? TensorMap{} : s.cell_params();
+  cuda::ResidentRun rr =
+      cuda::forward_resident(model.executor(), s.uploaded ? nullptr : &cell, inputs);
+  s.uploaded = true;
+  s.loss.launch(rr.r, s.angle.ptr(), B, T, static_cast<float>(cfg.bump_weight), rr.dr,
+                s.parts.ptr(), rr.stream);
+  rr = cuda::backward_resident(model.executor());
+  const double device_sq = s.opt.grad_sumsq(rr.bufs);  // waits for the stream
+
+  DeviceStepResult out;
+  const std::vector<float> parts = s.parts.download(static_cast<size_t>(2 * B));
+  for (int64_t b = 0; b < B; ++b) {  // in trial order, as ring_loss adds them
+    out.loss.heading += parts[static_cast<size_t>(2 * b)];
+    out.loss.bump += parts[static_cast<size_t>(2 * b + 1)];
+  }
+  out.loss.total = out.loss.heading + cfg.bump_weight * out.loss.bump;
+
+  // The gain networks' backward on the host, from the cell's gate gradient.
+  TensorMap gain_grads;
+  double gain_sq = 0;
+  if (gain) {
+    std::vector<float> dg = cuda::download_dgates(model.executor());
+    gain_grads = gain_nets_backward(model.params(), K, base, Tensor::f32({B, T, K}, std::move(dg)));
+    const double g = global_norm(gain_grads);
+    gain_sq = g * g;
+  }
+  out.grad_norm = std::sqrt(device_sq + gain_sq);
+  const double scale = s.adam.clip_scale(out.grad_norm);
+  s.adam.apply(model.params(), gain_grads, model.nonnegative(), scale);  // counts the step
+  s.opt.step(rr.bufs, cuda::adam_step_scalars(s.adam.config(), s.adam.steps(), scale));
+  s.dirty = true;
+  return out;
+}
+
+void RingDeviceStep::sync_to_host() {
+  Impl& s = *impl_;
+  if (!s.dirty) return;
+  s.opt.copy_to_host(s.model.params(), s.adam);
+  s.dirty = false;
+}
+
+#else  // no CUDA in this build: use_device_step() is always false, so these never run
+
+struct RingDeviceStep::Impl {};
+RingDeviceStep::RingDeviceStep(RingModel&, Adam&) {
+  throw std::logic_error("ring device step: this build has no CUDA backend");
+}
+RingDeviceStep::~RingDeviceStep() = default;
+DeviceStepResult RingDeviceStep::step(const AvBatch&) {
+  return {};
+}
+void RingDeviceStep::sync_to_host() {}
+
+#endif
+
+}  // namespace rnnjit::train::ring

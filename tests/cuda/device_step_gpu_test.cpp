@@ -1,0 +1,179 @@
+// On a GPU (ctest label gpu): the device-resident training step.
+//   DeviceOptimizerGpu: the optimiser kernels against their host twin (param_segments.hpp, itself
+//     checked in CI against train::Adam through pack_params/unpack_grads), three steps, on buffers
+//     this test owns: sum of squares, masters, every packed buffer.
+//   RingDeviceStepGpu: a few training steps of the ring with everything on the device against the
+//     host loop on the same CUDA executor (model.run + Adam::step in float64), with and without
+//     gain networks: losses, gradient norms and the parameters afterwards.
+// Without a device every test prints "SKIPPED: no CUDA device" and passes.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <random>
+
+#include "runtime/backends.hpp"
+#include "runtime/cuda/cuda_executor.hpp"
+#include "runtime/cuda/device_optimizer.hpp"
+#include "runtime/cuda/host_pack.hpp"
+#include "runtime/train/ring/ring_device_step.hpp"
+#include "tests/cuda/cuda_test_specs.hpp"
+#include "tests/train/train_test_util.hpp"
+
+namespace rnnjit {
+namespace {
+
+using cuda_test::SpecOptions;
+
+#define REQUIRE_CUDA_DEVICE()                                     \
+  do {                                                            \
+    std::string why;                                              \
+    if (!cuda_probe_device(&why)) {                               \
+      std::printf("SKIPPED: no CUDA device (%s)\n", why.c_str()); \
+      GTEST_SKIP() << "SKIPPED: no CUDA device (" << why << ")";  \
+    }                                                             \
+  } while (0)
+
+std::vector<float> random_floats(size_t count, std::mt19937_64& rng, double sd) {
+  std::normal_distribution<double> nd(0.0, sd);
+  std::vector<float> out(count);
+  for (float& x : out) x = static_cast<float>(nd(rng));
+  return out;
+}
+
+void expect_close(const std::vector<float>& got, const std::vector<float>& want, double rtol,
+                  const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t k = 0; k < got.size(); ++k)
+    ASSERT_NEAR(got[k], want[k], 1e-7 + rtol * std::abs(want[k])) << what << " element " << k;
+}
+
+float* dev(const cuda::DeviceBuffer& b) {
+  return reinterpret_cast<float*>(static_cast<uintptr_t>(b.ptr()));
+}
+
+class DeviceOptimizerGpu : public ::testing::TestWithParam<int> {};
+
+TEST_P(DeviceOptimizerGpu, MatchesTheHostTwin) {
+  REQUIRE_CUDA_DEVICE();
+  SpecOptions o;
+  if (GetParam() == 0) {
+    o.n = 100, o.k = 2;  // the ring family, N not a multiple of 32
+  } else {
+    o.n = 70, o.k = 0, o.dale = true, o.bias = true, o.inputs = 3, o.vector_alpha = true,
+    o.learn_tau = true;  // the VWM family
+  }
+  const ir::Module m = cuda_test::make_module(o);
+  const cuda::CudaPlan plan = cuda::plan_cuda(m);
+  std::mt19937_64 rng(0xd0 + GetParam());
+  TensorMap params = cuda_test::random_params(m, o.act, rng);
+  std::set<std::string> nonneg;
+  for (const ir::Value& v : m.values)
+    if (v.nonnegative) nonneg.insert(v.name);
+  const auto segs = cuda::plan_segments(plan, m, nonneg);
+
+  train::AdamConfig cfg;
+  cfg.lr = 1e-2;
+  cfg.clip_norm = 0.5;
+  train::Adam host_adam(cfg);  // only lends its (empty) moments to the device optimiser
+  cuda::device();
+  cuda::DeviceOptimizer opt(segs, params, host_adam, nullptr);
+  cuda::PackedParams twin = cuda::pack_params(plan, m, params);
+  cuda::DeviceBuffer bank, bank_t, w_in, bias, alpha, dbank, dw_in, dbias, dalpha;
+  bank.upload(twin.bank), bank_t.upload(twin.bank_t), w_in.upload(twin.w_in);
+  bias.upload(twin.bias), alpha.upload(twin.alpha);
+  std::vector<float> masters = cuda::masters_from(segs, params);
+  std::vector<float> m1(masters.size(), 0.f), m2(masters.size(), 0.f);
+
+  const int64_t n = plan.n, parts = 5;
+  for (int step = 1; step <= 3; ++step) {
+    const std::vector<float> gb = random_floats(static_cast<size_t>(plan.m * n * n), rng, 0.3);
+    const std::vector<float> gi = random_floats(static_cast<size_t>(n * plan.i), rng, 0.3);
+    const std::vector<float> ga = random_floats(static_cast<size_t>(parts * n), rng, 0.3);
+    const std::vector<float> gc = random_floats(static_cast<size_t>(parts * n), rng, 0.3);
+    dbank.upload(gb), dw_in.upload(gi), dalpha.upload(ga), dbias.upload(gc);
+
+    cuda::PackedBufferPtrs hb{
+        twin.bank.data(), twin.bank_t.data(), twin.w_in.data(), twin.bias.data(), twin.alpha.data(),
+        gb.data(),        gi.data(),          gc.data(),        ga.data(),        parts};
+    cuda::PackedBufferPtrs db{dev(bank),  dev(bank_t), dev(w_in),  dev(bias),   dev(alpha),
+                              dev(dbank), dev(dw_in),  dev(dbias), dev(dalpha), parts};
+    double twin_sq = 0;
+    for (const auto& s : segs)
+      twin_sq += cuda::twin_sumsq(cuda::bind_segment(s, hb), masters.data() + s.offset);
+    const double dev_sq = opt.grad_sumsq(db);
+    ASSERT_NEAR(dev_sq, twin_sq, 1e-5 * twin_sq) << "step " << step;
+    const opt::AdamStep a =
+        cuda::adam_step_scalars(cfg, step, host_adam.clip_scale(std::sqrt(twin_sq)));
+    for (const auto& s : segs)
+      cuda::twin_adam(cuda::bind_segment(s, hb), masters.data() + s.offset, m1.data() + s.offset,
+                      m2.data() + s.offset, a);
+    opt.step(db, a);
+
+    const std::string at = o.label() + " step " + std::to_string(step);
+    TensorMap got;
+    train::Adam moments(cfg);
+    opt.copy_to_host(got, moments);
+    TensorMap want;
+    cuda::masters_to(segs, masters, want);
+    for (const auto& s : segs)
+      for (int64_t e = 0; e < s.view.count; ++e)
+        ASSERT_NEAR(got.at(s.name).at_f64(e), want.at(s.name).at_f64(e),
+                    1e-7 + 1e-6 * std::abs(want.at(s.name).at_f64(e)))
+            << at << " master " << s.name << " element " << e;
+    expect_close(bank.download(twin.bank.size()), twin.bank, 1e-6, at + " bank");
+    expect_close(bank_t.download(twin.bank_t.size()), twin.bank_t, 1e-6, at + " bank_t");
+    expect_close(w_in.download(twin.w_in.size()), twin.w_in, 1e-6, at + " w_in");
+    expect_close(bias.download(twin.bias.size()), twin.bias, 1e-6, at + " bias");
+    expect_close(alpha.download(twin.alpha.size()), twin.alpha, 1e-6, at + " alpha");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, DeviceOptimizerGpu, ::testing::Values(0, 1));
+
+// A few steps of train_ring's loop body, on the device and on the host, from the same start.
+class RingDeviceStepGpu : public ::testing::TestWithParam<int> {};
+
+TEST_P(RingDeviceStepGpu, MatchesTheHostLoop) {
+  REQUIRE_CUDA_DEVICE();
+  using namespace train::ring;
+  RingTrainConfig cfg;
+  cfg.batch = 37;
+  cfg.task.seq_len = 20;
+  cfg.gain_hidden = GetParam();  // 0: no gain networks; 3: the seed's gain model
+  cfg.seed = 21;
+  ExecutorConfig ec;
+  ec.backend = "cuda";
+  RingModel host(train::testing::ring_spec(70, 2), cfg, ec);
+  RingModel device(train::testing::ring_spec(70, 2), cfg, ec);
+  train::Adam host_adam(train::AdamConfig{.lr = 1e-3, .clip_norm = 1.0});
+  train::Adam dev_adam(train::AdamConfig{.lr = 1e-3, .clip_norm = 1.0});
+  RingDeviceStep step(device, dev_adam);
+  for (int s = 0; s < 5; ++s) {
+    const AvBatch d = generate_av_batch(cfg.task, cfg.batch, cfg.seed, static_cast<uint64_t>(s));
+    RingStepResult h = host.run(d, true);
+    const double host_norm = host_adam.step(host.params(), h.grads, host.nonnegative());
+    const DeviceStepResult g = step.step(d);
+    EXPECT_NEAR(g.loss.heading, h.loss.heading, 1e-4 * h.loss.heading) << "step " << s;
+    EXPECT_NEAR(g.loss.bump, h.loss.bump, 1e-3 * h.loss.bump + 1e-7) << "step " << s;
+    EXPECT_NEAR(g.grad_norm, host_norm, 1e-3 * host_norm) << "step " << s;
+  }
+  step.sync_to_host();
+  EXPECT_EQ(dev_adam.steps(), host_adam.steps());
+  for (auto& [name, want] : host.params()) {
+    const Tensor& got = device.params().at(name);
+    double diff = 0, norm = 0;
+    for (int64_t e = 0; e < want.numel(); ++e) {
+      diff += std::pow(got.at_f64(e) - want.at_f64(e), 2);
+      norm += std::pow(want.at_f64(e), 2);
+    }
+    EXPECT_LE(std::sqrt(diff / norm), 1e-4) << name;
+    Tensor m, v;
+    EXPECT_TRUE(dev_adam.moments(name, &m, &v)) << name << ": no moments after sync";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(GainNets, RingDeviceStepGpu, ::testing::Values(0, 3));
+
+}  // namespace
+}  // namespace rnnjit
