@@ -1,0 +1,263 @@
+// CI (no GPU): the real CUDA text the runtime hands to NVRTC, compiled as C++ and run on the CPU by
+// the thread emulator (tests/cuda/emu): one std::thread per CUDA thread, barriers for
+// __syncthreads and the warp shuffles. What the GPU tests check on a device, checked here on the
+// kernels' own index math, barriers and reductions:
+//   cell kernels (forward, adjoint, weight gradients, both tiles, with and without spike noise)
+//     against the float64 reference, the GPU tests' bounds;
+//   the optimiser kernels against their host twin (itself checked against train::Adam);
+//   the ring loss kernel against its host twin (itself checked against the float64 loss).
+// Launch configurations are the runtime's (cuda_executor.cpp, device_optimizer.cpp,
+// ring_loss_device.cpp).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "compiler/cuda/cuda_codegen.hpp"
+#include "runtime/backends.hpp"
+#include "runtime/cuda/host_pack.hpp"
+#include "runtime/cuda/param_segments.hpp"
+#include "runtime/train/ring/ring_loss_device.hpp"
+#include "tests/cuda/cuda_test_specs.hpp"
+#include "tests/cuda/emu/emu_module.hpp"
+
+namespace rnnjit {
+namespace {
+
+using cuda_test::SpecOptions;
+using ir::Activation;
+
+std::vector<float> nan_filled(int64_t n) {
+  return std::vector<float>(static_cast<size_t>(std::max<int64_t>(n, 1)), NAN);
+}
+
+struct TextCase {
+  SpecOptions spec;
+  int64_t batch, steps;
+};
+
+std::vector<TextCase> text_cases() {
+  std::vector<TextCase> v;
+  auto add = [&](int64_t n, int64_t k, Activation a, bool tau, bool dale, bool bias, int64_t in,
+                 ir::Noise noise, int64_t b, int64_t t) {
+    SpecOptions o;
+    o.n = n, o.k = k, o.act = a, o.vector_alpha = tau, o.learn_tau = tau, o.dale = dale;
+    o.bias = bias, o.inputs = in, o.noise = noise;
+    v.push_back({o, b, t});
+  };
+  // N not a multiple of 32 (and above one warp's width), K = 1 and K > 1, T = 1, B not a multiple
+  // of the tile; Dale, tau, bias, inputs; gamma and gauss spike noise.
+  add(37, 3, Activation::Gelu, true, true, true, 2, ir::Noise::None, 11, 6);
+  add(9, 1, Activation::Tanh, false, false, true, 0, ir::Noise::None, 3, 1);
+  add(20, 2, Activation::Saturating, true, true, false, 3, ir::Noise::Gamma, 9, 4);
+  add(70, 1, Activation::Softplus, false, false, true, 1, ir::Noise::Gauss, 2, 3);
+  return v;
+}
+
+class KernelTextEmulation : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(KernelTextEmulation, CellKernelsMatchTheFloat64Reference) {
+  const TextCase c = text_cases().at(GetParam());
+  const ir::Module m = cuda_test::make_module(c.spec);
+  const cuda::CudaPlan plan = cuda::plan_cuda(m);
+  const cuda::KernelShape shape = cuda::kernel_shape(plan);
+  const bool noisy = plan.has_noise();
+  std::mt19937_64 rng(777 + GetParam());
+  const TensorMap params = cuda_test::random_params(m, c.spec.act, rng);
+  const TensorMap inputs = cuda_test::random_inputs(m, c.batch, c.steps, rng, noisy);
+  const Tensor dr = cuda_test::random_cotangent(c.batch, c.steps, m.neurons, rng);
+  RunOptions ro;
+  ro.steps = c.steps;
+  ro.noise_seed = 0xe4a1ull + GetParam();
+  auto ref = make_reference_executor(m);
+  const Tensor r_ref = ref->forward(params, inputs, ro);
+  const TensorMap g_ref = ref->backward(dr);
+
+  const emu::EmuModule mod(cuda::emit_source(plan, "fp32"), "cell" + std::to_string(GetParam()));
+  const cuda::PackedParams pp = cuda::pack_params(plan, m, params);
+  const cuda::PackedRun run = cuda::pack_run(plan, m, inputs, c.steps);
+  const int64_t n = plan.n, b = run.batch, t = run.steps, bt = b * t;
+  std::vector<float> drf(static_cast<size_t>(dr.numel()));
+  for (int64_t k = 0; k < dr.numel(); ++k) drf[static_cast<size_t>(k)] = dr.at_f64(k);
+  const int bi = static_cast<int>(b), ti = static_cast<int>(t);
+  const double fwd_tol = noisy ? 2e-5 : 1e-5, grad_tol = noisy ? 2e-4 : 1e-4;
+
+  using Forward =
+      void(const float*, const float*, const float*, const float*, const float*, const float*,
+           const float*, float*, float*, float*, float*, unsigned long long, int, int);
+  using Adjoint = void(const float*, const float*, const float*, const float*, const float*,
+                       const float*, const float*, const float*, const float*, const float*, float*,
+                       float*, float*, float*, float*, float*, int, int);
+  using WeightGrad = void(const float*, const float*, const float*, const float*, const float*,
+                          const float*, float*, int, int, int);
+  for (int tb : cuda::kTileVariants) {
+    const std::string at = c.spec.label() + " tb" + std::to_string(tb);
+    std::vector<float> r = nan_filled(bt * n), s = nan_filled(bt * n);
+    std::vector<float> z = nan_filled(noisy ? bt * n : 1), dz = nan_filled(noisy ? bt * n : 1);
+    auto* fwd = mod.entry<Forward>(cuda::forward_entry(tb));
+    const unsigned parts = static_cast<unsigned>((b + tb - 1) / tb);
+    mod.launch(parts, 1, 1, static_cast<unsigned>(shape.threads), shape.forward_smem_bytes(tb),
+               [&] {
+                 fwd(pp.bank_t.data(), run.gates.data(), pp.w_in.data(), run.u.data(),
+                     pp.bias.data(), pp.alpha.data(), run.r0.data(), r.data(), s.data(), z.data(),
+                     dz.data(), ro.noise_seed, bi, ti);
+               });
+    EXPECT_LE(cuda_test::rel_l2(Tensor::f32({b, t, n}, r), r_ref), fwd_tol) << at << " forward";
+
+    // The adjoint and weight gradients, as launch_backward() zeroes and launches them.
+    std::vector<float> delta = nan_filled(bt * n), dr0 = nan_filled(b * n);
+    std::vector<float> du = nan_filled(bt * plan.i);
+    cuda::DeviceGrads g;
+    g.parts = parts;
+    g.dgates.assign(static_cast<size_t>(std::max<int64_t>(bt * plan.g, 1)), 0.f);
+    g.dalpha_part.assign(static_cast<size_t>(parts * n), 0.f);
+    g.dbias_part.assign(static_cast<size_t>(parts * n), 0.f);
+    g.dbank.assign(static_cast<size_t>(std::max<int64_t>(plan.m * n * n, 1)), 0.f);
+    g.dw_in.assign(static_cast<size_t>(std::max<int64_t>(n * plan.i, 1)), 0.f);
+    auto* adj = mod.entry<Adjoint>(cuda::adjoint_entry(tb));
+    mod.launch(
+        parts, 1, 1, static_cast<unsigned>(shape.threads), shape.adjoint_smem_bytes(tb), [&] {
+          adj(pp.bank.data(), run.gates.data(), pp.w_in.data(), pp.alpha.data(), run.r0.data(),
+              r.data(), s.data(), drf.data(), z.data(), dz.data(), delta.data(), dr0.data(),
+              g.dgates.data(), du.data(), g.dalpha_part.data(), g.dbias_part.data(), bi, ti);
+        });
+    const int64_t tile = cuda::KernelShape::kWeightGradTile;
+    auto wgrad = [&](const char* entry, int64_t q, int64_t slots, float* out) {
+      const int splits = 2;  // row splits: the partial tiles add up through atomicAdd
+      auto* fn = mod.entry<WeightGrad>(entry);
+      mod.launch(static_cast<unsigned>((n + tile - 1) / tile),
+                 static_cast<unsigned>((q + tile - 1) / tile),
+                 static_cast<unsigned>(slots * splits), cuda::KernelShape::kWeightGradThreads, 0,
+                 [&] {
+                   fn(delta.data(), run.gates.data(), run.r0.data(), r.data(), z.data(),
+                      run.u.data(), out, bi, ti, splits);
+                 });
+    };
+    if (plan.m > 0) wgrad(cuda::kWeightGradBankEntry, n, plan.m, g.dbank.data());
+    if (plan.i > 0) wgrad(cuda::kWeightGradInputEntry, plan.i, 1, g.dw_in.data());
+    g.dr0 = dr0;
+    g.du = du;
+    g.dbank.resize(static_cast<size_t>(plan.m * n * n));
+    g.dw_in.resize(static_cast<size_t>(n * plan.i));
+    g.dgates.resize(static_cast<size_t>(bt * plan.g));
+    g.du.resize(static_cast<size_t>(bt * plan.i));
+    const TensorMap grads = cuda::unpack_grads(plan, m, pp, run, g);
+    for (auto& [name, want] : g_ref) {
+      ASSERT_TRUE(grads.count(name)) << at << ": no gradient for " << name;
+      EXPECT_LE(cuda_test::rel_l2(grads.at(name), want), grad_tol) << at << " d" << name;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, KernelTextEmulation,
+                         ::testing::Range<size_t>(0, text_cases().size()),
+                         [](const ::testing::TestParamInfo<size_t>& i) {
+                           return text_cases().at(i.param).spec.label();
+                         });
+
+TEST(KernelTextEmulation, OptimizerKernelsMatchTheirHostTwin) {
+  SpecOptions o;
+  o.n = 37, o.k = 2, o.dale = true, o.bias = true, o.inputs = 2, o.vector_alpha = true;
+  o.learn_tau = true;
+  const ir::Module m = cuda_test::make_module(o);
+  const cuda::CudaPlan plan = cuda::plan_cuda(m);
+  std::mt19937_64 rng(4242);
+  TensorMap params = cuda_test::random_params(m, o.act, rng);
+  std::set<std::string> nonneg;
+  for (const ir::Value& v : m.values)
+    if (v.nonnegative) nonneg.insert(v.name);
+  const auto segs = cuda::plan_segments(plan, m, nonneg);
+  const emu::EmuModule mod(cuda::emit_optimizer_source(), "optimizer");
+  using Sumsq = void(opt::SegmentView, const float*, float*);
+  using AdamFn = void(opt::SegmentView, float*, float*, float*, opt::AdamStep);
+  auto* sumsq = mod.entry<Sumsq>(cuda::kOptSumsqEntry);
+  auto* adam = mod.entry<AdamFn>(cuda::kOptAdamEntry);
+
+  // Two copies of everything: the kernels' and the twin's.
+  cuda::PackedParams pk = cuda::pack_params(plan, m, params), pt = pk;
+  std::vector<float> mk = cuda::masters_from(segs, params), mt = mk;
+  std::vector<float> m1k(mk.size(), 0.f), m2k(mk.size(), 0.f), m1t = m1k, m2t = m2k;
+  std::normal_distribution<double> nd(0.0, 0.3);
+  auto randv = [&](int64_t count) {
+    std::vector<float> v(static_cast<size_t>(count));
+    for (float& x : v) x = static_cast<float>(nd(rng));
+    return v;
+  };
+  const int64_t n = plan.n, parts = 3;
+  const std::vector<float> gb = randv(plan.m * n * n), gi = randv(n * plan.i),
+                           ga = randv(parts * n), gc = randv(parts * n);
+  auto bufs = [&](cuda::PackedParams& p) {
+    return cuda::PackedBufferPtrs{
+        p.bank.data(), p.bank_t.data(), p.w_in.data(), p.bias.data(), p.alpha.data(),
+        gb.data(),     gi.data(),       gc.data(),     ga.data(),     parts};
+  };
+  const cuda::PackedBufferPtrs bk = bufs(pk), bt = bufs(pt);
+  train::AdamConfig cfg;
+  cfg.lr = 1e-2;
+  for (int step = 1; step <= 2; ++step) {
+    double ssq_k = 0, ssq_t = 0;
+    for (const auto& s : segs) {
+      const unsigned grid = 3;  // several CTAs: the partial sums and the grid-stride loop
+      std::vector<float> partial(grid, NAN);
+      const opt::SegmentView v = cuda::bind_segment(s, bk);
+      mod.launch(grid, 1, 1, cuda::kOptThreads, 0,
+                 [&] { sumsq(v, mk.data() + s.offset, partial.data()); });
+      for (float p : partial) ssq_k += p;
+      ssq_t += cuda::twin_sumsq(cuda::bind_segment(s, bt), mt.data() + s.offset);
+    }
+    ASSERT_NEAR(ssq_k, ssq_t, 1e-5 * ssq_t) << "step " << step;
+    const opt::AdamStep a = cuda::adam_step_scalars(cfg, step, 0.7);
+    for (const auto& s : segs) {
+      const opt::SegmentView v = cuda::bind_segment(s, bk);
+      mod.launch(2, 1, 1, cuda::kOptThreads, 0, [&] {
+        adam(v, mk.data() + s.offset, m1k.data() + s.offset, m2k.data() + s.offset, a);
+      });
+      cuda::twin_adam(cuda::bind_segment(s, bt), mt.data() + s.offset, m1t.data() + s.offset,
+                      m2t.data() + s.offset, a);
+    }
+    // The same element functions on the same inputs: equal to the last bit.
+    EXPECT_EQ(mk, mt);
+    EXPECT_EQ(m1k, m1t);
+    EXPECT_EQ(m2k, m2t);
+    EXPECT_EQ(pk.bank, pt.bank);
+    EXPECT_EQ(pk.bank_t, pt.bank_t);
+    EXPECT_EQ(pk.w_in, pt.w_in);
+    EXPECT_EQ(pk.bias, pt.bias);
+    EXPECT_EQ(pk.alpha, pt.alpha);
+  }
+}
+
+TEST(KernelTextEmulation, RingLossKernelMatchesItsHostTwin) {
+  using namespace train::ring;
+  const emu::EmuModule mod(ring_loss_kernel_source(), "ring_loss");
+  using Kernel = void(const float*, const float*, const float*, const float*, float, float, float,
+                      float, float, int, int, int, float*, float*);
+  auto* kernel = mod.entry<Kernel>("rnnjit_ring_loss");
+  std::mt19937_64 rng(99);
+  for (int64_t n : {7, 100}) {
+    for (int64_t t : {1, 13}) {  // 13 steps: more than the 8 warps of a CTA
+      const int64_t b = 3;
+      const RingLossTables tb = make_ring_loss_tables(make_readout(n, true));
+      std::uniform_real_distribution<float> rate(0.05f, 1.f), ang(0.f, 6.28f);
+      std::vector<float> r(static_cast<size_t>(b * t * n)), angle(static_cast<size_t>(b * t));
+      for (float& x : r) x = rate(rng);
+      for (float& x : angle) x = ang(rng);
+      std::vector<float> dr_k(r.size(), NAN), dr_t(r.size()), p_k(2 * b, NAN), p_t(2 * b);
+      ring_loss_twin(tb, r.data(), angle.data(), b, t, 0.2f, dr_t.data(), p_t.data());
+      mod.launch(static_cast<unsigned>(b), 1, 1, 256, static_cast<size_t>(4 * t + 1) * 4, [&] {
+        kernel(r.data(), angle.data(), tb.cos_q.data(), tb.sin_q.data(),
+               static_cast<float>(tb.a_cc), static_cast<float>(tb.a_sc),
+               static_cast<float>(tb.a_cs), static_cast<float>(tb.a_ss), 0.2f, static_cast<int>(b),
+               static_cast<int>(t), static_cast<int>(n), dr_k.data(), p_k.data());
+      });
+      // The twin follows the kernel's order of operations: equal up to the host's libm.
+      for (size_t e = 0; e < dr_k.size(); ++e)
+        ASSERT_NEAR(dr_k[e], dr_t[e], 1e-6 * (1 + std::abs(dr_t[e]))) << "N=" << n << " T=" << t;
+      for (size_t e = 0; e < p_k.size(); ++e)
+        ASSERT_NEAR(p_k[e], p_t[e], 1e-6 * (1 + std::abs(p_t[e]))) << "N=" << n << " T=" << t;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace rnnjit
