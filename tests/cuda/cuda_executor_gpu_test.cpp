@@ -14,21 +14,13 @@
 #include "runtime/backends.hpp"
 #include "runtime/cuda/cuda_executor.hpp"
 #include "tests/cuda/cuda_test_specs.hpp"
+#include "tests/cuda/require_device.hpp"
 
 namespace rnnjit {
 namespace {
 
 using cuda_test::SpecOptions;
 using ir::Activation;
-
-#define REQUIRE_CUDA_DEVICE()                                     \
-  do {                                                            \
-    std::string why;                                              \
-    if (!cuda_probe_device(&why)) {                               \
-      std::printf("SKIPPED: no CUDA device (%s)\n", why.c_str()); \
-      GTEST_SKIP() << "SKIPPED: no CUDA device (" << why << ")";  \
-    }                                                             \
-  } while (0)
 
 struct GpuCase {
   SpecOptions spec;

@@ -123,6 +123,13 @@ TensorMap random_inputs(const ir::Module& m, int64_t batch, int64_t steps, std::
   return in;
 }
 
+std::vector<float> random_floats(size_t count, std::mt19937_64& rng, double sd) {
+  std::normal_distribution<double> nd(0.0, sd);
+  std::vector<float> out(count);
+  for (float& x : out) x = static_cast<float>(nd(rng));
+  return out;
+}
+
 Tensor random_cotangent(int64_t batch, int64_t steps, int64_t n, std::mt19937_64& rng) {
   Tensor t(DType::F64, {batch, steps, n});
   std::normal_distribution<double> normal(0.0, 1.0);

@@ -49,6 +49,8 @@ TensorMap random_params(const ir::Module& m, ir::Activation act, std::mt19937_64
 TensorMap random_inputs(const ir::Module& m, int64_t batch, int64_t steps, std::mt19937_64& rng,
                         bool positive_rates = false);
 Tensor random_cotangent(int64_t batch, int64_t steps, int64_t n, std::mt19937_64& rng);
+// `count` floats N(0, sd^2) (what a gradient buffer on the device might hold).
+std::vector<float> random_floats(size_t count, std::mt19937_64& rng, double sd);
 
 // ||a - b|| / ||b|| over all elements (0 when both are zero; any NaN gives +inf).
 double rel_l2(const Tensor& a, const Tensor& b);

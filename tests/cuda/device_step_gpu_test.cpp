@@ -18,28 +18,13 @@
 #include "runtime/cuda/host_pack.hpp"
 #include "runtime/train/ring/ring_device_step.hpp"
 #include "tests/cuda/cuda_test_specs.hpp"
+#include "tests/cuda/require_device.hpp"
 #include "tests/train/train_test_util.hpp"
 
 namespace rnnjit {
 namespace {
 
 using cuda_test::SpecOptions;
-
-#define REQUIRE_CUDA_DEVICE()                                     \
-  do {                                                            \
-    std::string why;                                              \
-    if (!cuda_probe_device(&why)) {                               \
-      std::printf("SKIPPED: no CUDA device (%s)\n", why.c_str()); \
-      GTEST_SKIP() << "SKIPPED: no CUDA device (" << why << ")";  \
-    }                                                             \
-  } while (0)
-
-std::vector<float> random_floats(size_t count, std::mt19937_64& rng, double sd) {
-  std::normal_distribution<double> nd(0.0, sd);
-  std::vector<float> out(count);
-  for (float& x : out) x = static_cast<float>(nd(rng));
-  return out;
-}
 
 void expect_close(const std::vector<float>& got, const std::vector<float>& want, double rtol,
                   const std::string& what) {
@@ -87,10 +72,14 @@ TEST_P(DeviceOptimizerGpu, MatchesTheHostTwin) {
 
   const int64_t n = plan.n, parts = 5;
   for (int step = 1; step <= 3; ++step) {
-    const std::vector<float> gb = random_floats(static_cast<size_t>(plan.m * n * n), rng, 0.3);
-    const std::vector<float> gi = random_floats(static_cast<size_t>(n * plan.i), rng, 0.3);
-    const std::vector<float> ga = random_floats(static_cast<size_t>(parts * n), rng, 0.3);
-    const std::vector<float> gc = random_floats(static_cast<size_t>(parts * n), rng, 0.3);
+    const std::vector<float> gb =
+        cuda_test::random_floats(static_cast<size_t>(plan.m * n * n), rng, 0.3);
+    const std::vector<float> gi =
+        cuda_test::random_floats(static_cast<size_t>(n * plan.i), rng, 0.3);
+    const std::vector<float> ga =
+        cuda_test::random_floats(static_cast<size_t>(parts * n), rng, 0.3);
+    const std::vector<float> gc =
+        cuda_test::random_floats(static_cast<size_t>(parts * n), rng, 0.3);
     dbank.upload(gb), dw_in.upload(gi), dalpha.upload(ga), dbias.upload(gc);
 
     cuda::PackedBufferPtrs hb{

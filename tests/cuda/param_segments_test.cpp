@@ -39,13 +39,6 @@ std::vector<SegCase> seg_cases() {
   return v;
 }
 
-std::vector<float> random_floats(size_t count, std::mt19937_64& rng, double sd) {
-  std::normal_distribution<double> nd(0.0, sd);
-  std::vector<float> out(count);
-  for (float& x : out) x = static_cast<float>(nd(rng));
-  return out;
-}
-
 // |a - b| <= atol + rtol |b| elementwise, with the first failure named.
 void expect_close(const std::vector<float>& got, const std::vector<float>& want, double rtol,
                   double atol, const std::string& what) {
@@ -101,16 +94,16 @@ TEST_P(ParamSegmentsTwin, MatchesHostAdamThroughPackAndUnpack) {
     cuda::DeviceGrads g;
     g.parts = 3;
     const int64_t n = plan.n, bt = run.batch * run.steps;
-    g.dr0 = random_floats(static_cast<size_t>(run.batch * n), rng, 1.0);
-    g.dgates = random_floats(static_cast<size_t>(bt * plan.g), rng, 1.0);
-    g.du = random_floats(static_cast<size_t>(bt * plan.i), rng, 1.0);
-    g.dbank = random_floats(static_cast<size_t>(plan.m * n * n), rng, 0.3);
-    g.dw_in = random_floats(static_cast<size_t>(n * plan.i), rng, 0.3);
-    g.dalpha_part = random_floats(static_cast<size_t>(g.parts * n), rng, 0.3);
-    g.dbias_part = random_floats(static_cast<size_t>(g.parts * n), rng, 0.3);
+    g.dr0 = cuda_test::random_floats(static_cast<size_t>(run.batch * n), rng, 1.0);
+    g.dgates = cuda_test::random_floats(static_cast<size_t>(bt * plan.g), rng, 1.0);
+    g.du = cuda_test::random_floats(static_cast<size_t>(bt * plan.i), rng, 1.0);
+    g.dbank = cuda_test::random_floats(static_cast<size_t>(plan.m * n * n), rng, 0.3);
+    g.dw_in = cuda_test::random_floats(static_cast<size_t>(n * plan.i), rng, 0.3);
+    g.dalpha_part = cuda_test::random_floats(static_cast<size_t>(g.parts * n), rng, 0.3);
+    g.dbias_part = cuda_test::random_floats(static_cast<size_t>(g.parts * n), rng, 0.3);
 
     // The host trainer's step.
-    const std::vector<float> g_f = random_floats(f_twin.size(), rng, 0.3);
+    const std::vector<float> g_f = cuda_test::random_floats(f_twin.size(), rng, 0.3);
     const cuda::PackedParams before = cuda::pack_params(plan, m, params);
     TensorMap grads;
     for (auto& [name, t] : cuda::unpack_grads(plan, m, before, run, g))

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "runtime/executor.hpp"
+#include "tests/cuda/require_device.hpp"
 #include "tests/train/ring_loss_cases.hpp"
 
 #ifdef RNNJIT_HAVE_CUDA
@@ -19,14 +20,6 @@ namespace rnnjit::train::ring {
 namespace {
 
 using testing::RingLossCase;
-
-#define REQUIRE_CUDA_DEVICE()                    \
-  do {                                           \
-    if (!cuda_device_available()) {              \
-      std::printf("SKIPPED: no CUDA device\n");  \
-      GTEST_SKIP() << "SKIPPED: no CUDA device"; \
-    }                                            \
-  } while (0)
 
 // Kernel against twin: a few ulp of the decode, amplified by at most the loss's conditioning.
 constexpr double kTwinTol = 1e-5;

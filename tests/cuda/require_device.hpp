@@ -1,0 +1,19 @@
+// The GPU tests' guard: on a machine without a usable CUDA device the test prints and reports
+// "SKIPPED: no CUDA device (<why>)" and passes, so the gpu label can run anywhere.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+
+#include "runtime/backends.hpp"
+
+#define REQUIRE_CUDA_DEVICE()                                     \
+  do {                                                            \
+    std::string why;                                              \
+    if (!::rnnjit::cuda_probe_device(&why)) {                     \
+      std::printf("SKIPPED: no CUDA device (%s)\n", why.c_str()); \
+      GTEST_SKIP() << "SKIPPED: no CUDA device (" << why << ")";  \
+    }                                                             \
+  } while (0)
