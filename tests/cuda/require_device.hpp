@@ -9,6 +9,7 @@
 
 #include "runtime/backends.hpp"
 
+#ifdef RNNJIT_HAVE_CUDA
 #define REQUIRE_CUDA_DEVICE()                                     \
   do {                                                            \
     std::string why;                                              \
@@ -17,3 +18,10 @@
       GTEST_SKIP() << "SKIPPED: no CUDA device (" << why << ")";  \
     }                                                             \
   } while (0)
+#else
+#define REQUIRE_CUDA_DEVICE()                                       \
+  do {                                                              \
+    std::printf("SKIPPED: no CUDA device (built without CUDA)\n");  \
+    GTEST_SKIP() << "SKIPPED: no CUDA device (built without CUDA)"; \
+  } while (0)
+#endif
