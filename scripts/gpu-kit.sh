@@ -5,20 +5,21 @@
 # runtimes, and scripts/gpu-run.sh into gpu-kit/ (ignored by git, a few MiB).
 #   bash scripts/gpu-kit.sh
 #   device tool: run(carry=["gpu-kit"], command="bash gpu-kit/run.sh tests", timeout_s=400)
-#                then the same with "bench"; results (summary.txt, logs-*.tgz) under $OUT
+#                then the same with "train" and "bench"; results (summary.txt, logs-*.tgz)
+#                under $OUT
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 # No -march=native: the GPU machine's CPU may lack this one's vector extensions (AVX-512).
 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DRNNJIT_WITH_LLVM=OFF -DRNNJIT_NATIVE=OFF \
   >/dev/null
-ninja -C build-gpu rnnjit cuda_gpu_tests device_step_gpu_tests ring_loss_gpu_tests \
+ninja -C build-gpu rnnjit cuda_gpu_tests device_step_gpu_tests ring_loss_gpu_tests vwm_loss_gpu_tests \
   bench_eager_gpu_device_tests rnnjit_bench_cuda \
   rnnjit_bench_tables
 rm -rf gpu-kit
 mkdir -p gpu-kit/bin gpu-kit/lib
 cp build-gpu/rnnjit build-gpu/tests/cuda/cuda_gpu_tests build-gpu/tests/cuda/device_step_gpu_tests \
-  build-gpu/tests/train/ring_loss_gpu_tests \
+  build-gpu/tests/train/ring_loss_gpu_tests build-gpu/tests/vwm/vwm_loss_gpu_tests \
   build-gpu/tests/bench/bench_eager_gpu_device_tests build-gpu/bench/cuda/rnnjit_bench_cuda \
   build-gpu/bench/tables/rnnjit_bench_tables gpu-kit/bin/
 # Every shared library the executables load except glibc's and the compiler runtimes, which the

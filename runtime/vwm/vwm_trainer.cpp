@@ -19,6 +19,7 @@
 #include "runtime/train/checkpoint.hpp"
 #include "runtime/train/metrics.hpp"
 #include "runtime/vwm/vwm_config_io.hpp"
+#include "runtime/vwm/vwm_device_step.hpp"
 #include "runtime/vwm/vwm_figures.hpp"
 #include "runtime/vwm/vwm_task.hpp"
 
@@ -140,7 +141,17 @@ VwmTrainSummary train_vwm(const VwmConfig& c, const VwmTrainOptions& opt) {
   train::Progress progress(last, first - 1, static_cast<int>(period),
                            opt.progress && train::Progress::stdout_is_tty());
 
+  // On a GPU the learned tensors, the loss and Adam live on the device (vwm_device_step.hpp);
+  // whatever reads `state` or adam's moments syncs them first.
+  std::unique_ptr<VwmDeviceStep> device_step;
+  if (first <= last && use_vwm_device_step(*exec))
+    device_step = std::make_unique<VwmDeviceStep>(*exec, m, c, state, nonnegative, adam);
+  auto sync = [&] {
+    if (device_step) device_step->sync_to_host(state, adam);
+  };
+
   auto save = [&](int64_t step) {
+    sync();
     TensorMap tensors = state;
     adam.save_state(tensors);
     Metadata md{{"adam_steps", std::to_string(adam.steps())},
@@ -167,17 +178,22 @@ VwmTrainSummary train_vwm(const VwmConfig& c, const VwmTrainOptions& opt) {
     inputs[kInputName] = batch.input;
     RunOptions ro;
     ro.noise_seed = vwm_noise_seed(opt.seed, k);
-    const Tensor r = exec->forward(state, inputs, ro);
-    LossOptions lo = loss_options(c, ro.noise_seed);
-    lo.threads = opt.loss_threads;
-    loss = vwm_loss(r, state.at(kReadoutName), batch.theta, batch.presence, lo);
-    const TensorMap cell_grads = exec->backward(loss.dr);
-    TensorMap grads;
-    for (const char* name : {kRecurrentName, kInputWeightName})
-      if (cell_grads.count(name)) grads[name] = cell_grads.at(name);
-    grads[kReadoutName] = loss.dF;
+    Tensor r;  // the rates, on the host loop only
     adam.config().lr = plateau.lr();
-    adam.step(state, grads, nonnegative);
+    if (device_step) {
+      loss = device_step->step(inputs, batch, ro.noise_seed, adam);
+    } else {
+      r = exec->forward(state, inputs, ro);
+      LossOptions lo = loss_options(c, ro.noise_seed);
+      lo.threads = opt.loss_threads;
+      loss = vwm_loss(r, state.at(kReadoutName), batch.theta, batch.presence, lo);
+      const TensorMap cell_grads = exec->backward(loss.dr);
+      TensorMap grads;
+      for (const char* name : {kRecurrentName, kInputWeightName})
+        if (cell_grads.count(name)) grads[name] = cell_grads.at(name);
+      grads[kReadoutName] = loss.dF;
+      adam.step(state, grads, nonnegative);
+    }
 
     sum.losses.push_back(loss.total);
     plateau.step(loss.total);
@@ -190,9 +206,12 @@ VwmTrainSummary train_vwm(const VwmConfig& c, const VwmTrainOptions& opt) {
     const bool stop = es_bad >= c.early_stop_patience;
     const bool logged = k % period == 0 || k == last || stop;
     if (logged && opt.figures && batch.trials > 0) {
-      const int64_t steps = r.dim(1), n = r.dim(2);
+      const Tensor r0 = device_step ? device_step->trial_rates(0) : Tensor();
+      const int64_t steps = device_step ? r0.dim(0) : r.dim(1),
+                    n = device_step ? r0.dim(1) : r.dim(2);
       example.r = Tensor(DType::F64, {steps, n});
-      for (int64_t e = 0; e < steps * n; ++e) example.r.data<double>()[e] = r.at_f64(e);
+      for (int64_t e = 0; e < steps * n; ++e)
+        example.r.data<double>()[e] = device_step ? r0.at_f64(e) : r.at_f64(e);
       const int64_t g = batch.group.empty() ? -1 : batch.group[0];
       example.set_size = g >= 0 ? c.item_num[static_cast<size_t>(g)] : 0;
     }
@@ -216,6 +235,7 @@ VwmTrainSummary train_vwm(const VwmConfig& c, const VwmTrainOptions& opt) {
   if (opt.progress) progress.finish();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  sync();
   sum.iterations = std::min(k, last);
   const int64_t ran = sum.iterations - first + 1;
   sum.seconds_per_iteration = ran > 0 ? seconds / static_cast<double>(ran) : 0.0;
@@ -227,6 +247,7 @@ VwmTrainSummary train_vwm(const VwmConfig& c, const VwmTrainOptions& opt) {
   nlohmann::json j;
   j["model_name"] = sum.model_name;
   j["backend"] = exec->backend();
+  j["device_step"] = device_step != nullptr;  // learned tensors, loss and Adam on the GPU
   j["seed"] = opt.seed;
   j["first_iteration"] = sum.first_iteration;
   j["iterations"] = sum.iterations;

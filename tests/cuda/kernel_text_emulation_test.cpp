@@ -5,9 +5,10 @@
 //   cell kernels (forward, adjoint, weight gradients, both tiles, with and without spike noise)
 //     against the float64 reference, the GPU tests' bounds;
 //   the optimiser kernels against their host twin (itself checked against train::Adam);
-//   the ring loss kernel against its host twin (itself checked against the float64 loss).
+//   the ring and VWM loss kernels against their host twins (themselves checked against the float64
+//     losses).
 // Launch configurations are the runtime's (cuda_executor.cpp, device_optimizer.cpp,
-// ring_loss_device.cpp).
+// ring_loss_device.cpp, vwm_loss_device.cpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -18,6 +19,8 @@
 #include "runtime/cuda/host_pack.hpp"
 #include "runtime/cuda/param_segments.hpp"
 #include "runtime/train/ring/ring_loss_device.hpp"
+#include "runtime/vwm/vwm_loss_device.hpp"
+#include "templates/vwm_loss_math.cuh"
 #include "tests/cuda/cuda_test_specs.hpp"
 #include "tests/cuda/emu/emu_module.hpp"
 
@@ -257,6 +260,86 @@ TEST(KernelTextEmulation, RingLossKernelMatchesItsHostTwin) {
         ASSERT_NEAR(p_k[e], p_t[e], 1e-6 * (1 + std::abs(p_t[e]))) << "N=" << n << " T=" << t;
     }
   }
+}
+
+TEST(KernelTextEmulation, VwmLossKernelsMatchTheirHostTwin) {
+  using namespace vwm;
+  const emu::EmuModule mod(vwm_loss_kernel_source(), "vwm_loss");
+  const int64_t B = 3, T = 6, N = 40, M = 3, t0 = 2, K = T - t0, O = 2 * M, P = B * K;
+  LossOptions opt;
+  opt.error_def = ErrorDef::Rad;
+  opt.lambda_err = 1.0;
+  opt.lambda_reg = 0.05;
+  opt.decode_start = t0;
+  opt.noise.kind = noise::NoiseKind::Gamma;
+  opt.noise.factor = 0.3;
+  opt.noise.dt = 10.0;
+  opt.noise.seed = 0x77ull;
+  std::mt19937_64 rng(31);
+  std::uniform_real_distribution<float> rate(0.5f, 30.f), ang(-3.14f, 3.14f);
+  std::normal_distribution<float> nd(0.f, 0.2f);
+  std::vector<float> r(static_cast<size_t>(B * T * N)), F(static_cast<size_t>(O * N));
+  std::vector<float> theta(static_cast<size_t>(B * M)), presence(theta.size());
+  for (float& x : r) x = rate(rng);
+  for (float& x : F) x = nd(rng);
+  for (size_t k = 0; k < theta.size(); ++k) {
+    theta[k] = ang(rng);
+    presence[k] = (k % M == 0 || rng() % 2) ? 1.f : 0.f;  // item 0 always, others at random
+  }
+  std::vector<float> dr_t(r.size()), dF_t(F.size()), trial_t(4 * B), dec_t(B * M);
+  vwm_loss_twin(opt, B, T, N, M, r.data(), F.data(), theta.data(), presence.data(), dr_t.data(),
+                dF_t.data(), trial_t.data(), dec_t.data());
+
+  // The launch sequence of DeviceVwmLoss::launch, on host buffers.
+  const int b = B, t = T, n = N, m = M, o = O, it0 = t0, kind = static_cast<int>(opt.noise.kind);
+  const int def = vwm_error_def_code(opt.error_def), pairs = P, on = O * N;
+  const float factor = 0.3f, dt = 10.f, lambda_err = 1.f, reg = vwm_reg_scale(opt, B, T, N);
+  const vwm_math::VwmSlabs slabs = vwm_math::vwm_df_slabs(pairs);
+  std::vector<float> z = nan_filled(P * N), slope = nan_filled(P * N), y = nan_filled(P * O);
+  std::vector<float> gy = nan_filled(P * O), part = nan_filled(slabs.count * on);
+  std::vector<float> dr = nan_filled(B * T * N), dF = nan_filled(O * N), trial = nan_filled(4 * B);
+  std::vector<float> dec = nan_filled(B * M);
+  const unsigned threads = vwm_math::kVwmLossThreads;
+  using Readout = void(const float*, const float*, int, int, int, int, int, float, float,
+                       unsigned long long, float*, float*, float*);
+  using Trial = void(const float*, const float*, const float*, const float*, int, int, int, int,
+                     int, int, float, float*, float*, float*);
+  using Dr = void(const float*, const float*, const float*, const float*, int, int, int, int, float,
+                  float*);
+  using Partial = void(const float*, const float*, int, int, int, int, float*);
+  using Reduce = void(const float*, int, int, float*);
+  auto* readout = mod.entry<Readout>(kVwmLossEntries[0]);
+  auto* trial_k = mod.entry<Trial>(kVwmLossEntries[1]);
+  auto* dr_k = mod.entry<Dr>(kVwmLossEntries[2]);
+  auto* partial = mod.entry<Partial>(kVwmLossEntries[3]);
+  auto* reduce = mod.entry<Reduce>(kVwmLossEntries[4]);
+  mod.launch(b, static_cast<unsigned>(K), 1, threads, 0, [&] {
+    readout(r.data(), F.data(), t, n, o, it0, kind, factor, dt, opt.noise.seed, z.data(),
+            slope.data(), y.data());
+  });
+  mod.launch(b, 1, 1, threads, 0, [&] {
+    trial_k(r.data(), y.data(), theta.data(), presence.data(), b, t, n, m, it0, def, lambda_err,
+            gy.data(), trial.data(), dec.data());
+  });
+  mod.launch(b, t, 1, threads, 0, [&] {
+    dr_k(r.data(), F.data(), slope.data(), gy.data(), t, n, o, it0, reg, dr.data());
+  });
+  mod.launch((n + threads - 1) / threads, static_cast<unsigned>(slabs.count), 1, threads, 0,
+             [&] { partial(z.data(), gy.data(), n, o, pairs, slabs.chunk, part.data()); });
+  int nslabs = slabs.count;
+  mod.launch((on + threads - 1) / threads, 1, 1, threads, 0,
+             [&] { reduce(part.data(), nslabs, on, dF.data()); });
+
+  auto expect_near = [](const std::vector<float>& got, const std::vector<float>& want,
+                        const char* what) {
+    ASSERT_EQ(got.size(), want.size()) << what;
+    for (size_t e = 0; e < got.size(); ++e)
+      ASSERT_NEAR(got[e], want[e], 1e-5 * (1 + std::abs(want[e]))) << what << " element " << e;
+  };
+  expect_near(dr, dr_t, "dr");
+  expect_near(dF, dF_t, "dF");
+  expect_near(trial, trial_t, "trial_out");
+  expect_near(dec, dec_t, "decoded");
 }
 
 }  // namespace
