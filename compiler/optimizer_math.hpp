@@ -7,13 +7,14 @@
 // tau), one "segment" per learned tensor. The kernels read the gradient straight from the buffers
 // the adjoint and weight-gradient kernels write, and write the updated value straight into the
 // packed buffers the forward and adjoint kernels read, through the prologue's element maps:
-//   bank  : packed bank[(first + k) N N + i N + j] = D_j P[k][i][j] (also bank_t, transposed),
+//   bank  : bank[(first + k) N N + i N + j] = D_j P[k][i][j]   (also bank_t, transposed)
 //           D_j = -1 for an inhibitory presynaptic j under Dale's law, else 1; dP = D_j dbank
-//   input : w_in[i I + offset + q] = scale P[i][q];               dP = scale dw_in[i I + offset +
-//   q] bias  : bias[i] = P[i];                                       dP = sum_c dbias_part[c N + i]
-//   tau   : alpha[i] = dt / P[i];             dP = -dt / P[i]^2 sum_c dalpha_part[c N + i]
-//   plain : out[e] = P[e];                    dP = grad[e]   (a tensor outside the cell, e.g. the
-//           VWM readout F, whose gradient the trainer's own loss kernel writes)
+//   input : w_in[i I + offset + q] = scale P[i][q];    dP = scale dw_in[i I + offset + q]
+//   bias  : bias[i] = P[i];                            dP = sum_c dbias_part[c N + i]
+//   tau   : alpha[i] = dt / P[i];                      dP = -dt / P[i]^2 sum_c dalpha_part[c N + i]
+//   plain : out[e] = P[e];                             dP = grad[e]
+//           (a tensor outside the cell, e.g. the VWM readout F, whose gradient the trainer's own
+//           loss kernel writes)
 // (the same chain rule host_pack.cpp's unpack_grads applies on the host). Scales and dt are
 // applied in float64 so a packed value equals the one pack_params would write from the same
 // master, bit for bit.

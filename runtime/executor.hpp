@@ -23,6 +23,10 @@ struct RunOptions {
   uint64_t noise_seed = 0;  // keys the counter-based spike-noise generator (seed, t, b, i)
   // T when no gate or input tensor fixes it (a cell driven only by r0); -1 otherwise.
   int64_t steps = -1;
+  // false: the caller will not use backward()'s dL/d(gates), which may then be wrong (the CUDA
+  // backend skips the products of slots whose coefficient is zero for a whole trial tile, e.g. the
+  // zero-padded gate channels of the seed's K = 16 ring). Everything else is unaffected.
+  bool gate_grads = true;
 };
 
 class CellExecutor {
@@ -42,13 +46,13 @@ class CellExecutor {
 };
 
 struct ExecutorConfig {
-  std::string backend = "auto";     // reference | cpu | cuda | auto
-  std::string precision = "fp32";   // fp32 | fp64 (cpu) | tf32 | bf16 (cuda, when supported)
-  bool verbose = false;             // print the backend chosen and JIT timings to stderr
+  std::string backend = "auto";    // reference | cpu | cuda | auto
+  std::string precision = "fp32";  // fp32 | fp64 (cpu) | tf32 | bf16 (cuda, when supported)
+  bool verbose = false;            // print the backend chosen and JIT timings to stderr
 };
 
-// Builds an executor for `m` (already lowered and optimised). "auto" picks cuda when a device works,
-// else cpu when built with LLVM, else reference, and says which on stderr when verbose.
+// Builds an executor for `m` (already lowered and optimised). "auto" picks cuda when a device
+// works, else cpu when built with LLVM, else reference, and says which on stderr when verbose.
 // Throws std::runtime_error with a clear message when the backend is unavailable.
 std::unique_ptr<CellExecutor> make_executor(const ir::Module& m, const ExecutorConfig& cfg);
 

@@ -36,7 +36,7 @@ __device__ __forceinline__ void adjoint_tile(
     const float* __restrict__ s_out, const float* __restrict__ dr, const float* __restrict__ z_save,
     const float* __restrict__ dz_save, float* __restrict__ delta_out, float* __restrict__ dr0,
     float* __restrict__ dgates, float* __restrict__ du, float* __restrict__ dalpha_part,
-    float* __restrict__ dbias_part, int B, int T) {
+    float* __restrict__ dbias_part, int B, int T, int gate_grads) {
   constexpr int N = S::N, M = S::M, G = S::G, I = S::I, NT = S::NT;
   constexpr int R = (N + NT - 1) / NT;
   using L = AdjointSmem<S, TB>;
@@ -111,6 +111,10 @@ __device__ __forceinline__ void adjoint_tile(
 #pragma unroll
       for (int b = 0; b < TB; ++b) acc[r][b] = 0.f;
     for (int m = 0; m < M; ++m) {
+      // A slot whose coefficient is 0 for the whole tile adds nothing to zeta; its product
+      // W_m^T delta is still needed for the gate gradient, unless the caller asked for none
+      // (gate_grads = 0: RunOptions::gate_grads). Uniform across the CTA.
+      if (!any_nonzero<TB>(coef + m * TB) && (S::slot_gate(m) < 0 || !gate_grads)) continue;
       float v[R][TB];
 #pragma unroll
       for (int r = 0; r < R; ++r)

@@ -63,6 +63,15 @@ __device__ __forceinline__ void load_coefs(const float* __restrict__ gates, floa
   }
 }
 
+// Whether any of TB coefficients is non-zero (a NaN counts as non-zero, so it still propagates).
+template <int TB>
+__device__ __forceinline__ bool any_nonzero(const float* c) {
+  bool any = false;
+#pragma unroll
+  for (int b = 0; b < TB; ++b) any |= c[b] != 0.f;
+  return any;
+}
+
 constexpr int max1(int x) {
   return x > 0 ? x : 1;
 }

@@ -9,6 +9,7 @@
 // With noise, z and dz/dr of every step are saved to z_save and dz_save ([B][T][N]) for the adjoint
 // and the weight gradients; the leak reads r_{t-1} back from r_out (or r0), written by the same
 // thread.
+// Slots whose coefficient is zero for the whole tile are skipped (so is their product).
 // y_m = W_m z is formed per slot m and combined with the per-trial coefficients afterwards, so
 // every weight loaded from L2 is reused by the TB trials of the tile. Thread `tid` owns the rows i
 // = tid + r*NT (r < R) for all TB trials; the bank is stored transposed per slot, bank_t[m][j][i] =
@@ -111,6 +112,10 @@ __device__ __forceinline__ void forward_tile(
 #pragma unroll
       for (int b = 0; b < TB; ++b) acc[r][b] = 0.f;
     for (int m = 0; m < M; ++m) {
+      // A slot whose coefficient is 0 for every trial of the tile adds nothing: skip its N^2
+      // products (the seed's K = 16 ring pads 14 of its gate channels with zeros). coef is in
+      // shared memory, so every thread takes the same branch.
+      if (!any_nonzero<TB>(coef + m * TB)) continue;
       float y[R][TB];
 #pragma unroll
       for (int r = 0; r < R; ++r)

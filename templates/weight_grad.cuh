@@ -39,6 +39,15 @@ __device__ __forceinline__ void weight_grad_tile(
     for (int c = 0; c < 4; ++c) acc[a][c] = 0.f;
 
   for (i64 base = row_begin; base < row_end; base += kWgChunk) {
+    if constexpr (kBankMode) {
+      if (gate >= 0) {
+        // Rows whose gate is 0 add nothing; a chunk of kWgChunk such rows (every row of a
+        // zero-padded gate channel) is skipped whole. The vote is the same for every thread.
+        const i64 row = base + threadIdx.x;
+        const int live = threadIdx.x < kWgChunk && row < row_end && gates[row * G + gate] != 0.f;
+        if (!__syncthreads_or(live)) continue;
+      }
+    }
     // Each thread stages 4 elements of each operand; columns are contiguous in memory.
 #pragma unroll
     for (int e = 0; e < 4; ++e) {

@@ -127,10 +127,10 @@ std::string entries(const KernelShape& k) {
       << "(const float* bank, const float* gates, const float* w_in, const float* alpha,\n"
       << "    const float* r0, const float* r_out, const float* s_out, const float* dr,\n"
       << "    const float* z_save, const float* dz_save, float* delta, float* dr0, float* dgates,\n"
-      << "    float* du, float* dalpha_part, float* dbias_part, int B, int T) {\n"
+      << "    float* du, float* dalpha_part, float* dbias_part, int B, int T, int gate_grads) {\n"
       << "  rnnjit::adjoint_tile<Spec, " << tb
       << ">(bank, gates, w_in, alpha, r0, r_out, s_out, dr, z_save, dz_save, delta, dr0, dgates,\n"
-      << "      du, dalpha_part, dbias_part, B, T);\n}\n";
+      << "      du, dalpha_part, dbias_part, B, T, gate_grads);\n}\n";
   }
   for (auto [entry, bank] : {std::pair{kWeightGradBankEntry, true}, {kWeightGradInputEntry, false}})
     o << "extern \"C\" __global__ void __launch_bounds__(rnnjit::kWgThreads) " << entry

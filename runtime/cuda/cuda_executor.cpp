@@ -80,6 +80,11 @@ class CudaExecutor final : public CellExecutor {
   DeviceBuffer bank_, bank_t_, w_in_, bias_, alpha_, r0_, gates_, u_, r_, s_;
   DeviceBuffer z_save_, dz_save_;  // spike noise: z_t and dz_t/dr [B][T][N] (1 float without)
   unsigned long long noise_seed_ = 0;
+  int gate_grads_ = 1;  // RunOptions::gate_grads of the latest forward
+  // The latest forward used the device's packed parameters as they stood (resident training, the
+  // optimiser updating them in place), so params_ may be stale: only backward_resident() may
+  // follow.
+  bool resident_params_ = false;
   DeviceBuffer dr_, delta_, dr0_, dgates_, du_, dalpha_, dbias_, dbank_, dw_in_;
 };
 
@@ -193,6 +198,7 @@ void CudaExecutor::prepare(const TensorMap* params, const TensorMap& inputs,
   cuda::device();  // make the context current on this thread
   backward_done_ = false;
   run_.reset();
+  resident_params_ = params == nullptr;
   if (params) {
     params_ = pack_params(plan_, module_, *params);
     const PackedParams& pp = *params_;
@@ -216,6 +222,7 @@ void CudaExecutor::prepare(const TensorMap* params, const TensorMap& inputs,
   z_save_.reserve(saved ? saved : 1);
   dz_save_.reserve(saved ? saved : 1);
   noise_seed_ = opt.noise_seed;
+  gate_grads_ = opt.gate_grads ? 1 : 0;
   tile_ = choose_tile(run.batch);
   run_ = std::move(run);
   if (poison()) {
@@ -300,6 +307,10 @@ void CudaExecutor::launch_forward() {
 
 TensorMap CudaExecutor::backward(const Tensor& dr) {
   if (!run_) throw std::logic_error("cuda executor: backward() called before any forward()");
+  if (resident_params_)
+    throw std::logic_error(
+        "cuda executor: backward() after a forward on the device's own parameters; use "
+        "backward_resident()");
   cuda::device();
   const PackedRun& run = *run_;
   check_shape("dr", dr, {run.batch, run.steps, plan_.n});
@@ -348,9 +359,10 @@ void CudaExecutor::launch_backward() {
               dr0 = dr0_.ptr(), dgates = dgates_.ptr(), du = du_.ptr(), dalpha = dalpha_.ptr(),
               dbias = dbias_.ptr(), u = u_.ptr(), dbank = dbank_.ptr(), dw_in = dw_in_.ptr(),
               z_save = z_save_.ptr(), dz_save = dz_save_.ptr();
-  int b = static_cast<int>(run.batch), t = static_cast<int>(run.steps);
-  void* adj_args[] = {&bank,    &gates, &w_in, &alpha,  &r0, &r,      &s,     &dr, &z_save,
-                      &dz_save, &delta, &dr0,  &dgates, &du, &dalpha, &dbias, &b,  &t};
+  int b = static_cast<int>(run.batch), t = static_cast<int>(run.steps), gate_grads = gate_grads_;
+  void* adj_args[] = {&bank,   &gates,  &w_in,    &alpha, &r0,        &r,      &s,
+                      &dr,     &z_save, &dz_save, &delta, &dr0,       &dgates, &du,
+                      &dalpha, &dbias,  &b,       &t,     &gate_grads};
   launch(k->adjoint, static_cast<unsigned>(parts), 1, 1, static_cast<unsigned>(shape_.threads),
          k->adjoint_smem, adj_args, "cuLaunchKernel(adjoint)");
 

@@ -12,9 +12,16 @@
 
 namespace rnnjit::vwm {
 
-bool use_vwm_device_step(const CellExecutor& exec) {
+bool use_vwm_device_step(const CellExecutor& exec, const VwmConfig& c) {
   const char* e = std::getenv("RNNJIT_DEVICE_STEP");
-  return exec.backend() == "cuda" && !(e && std::string(e) == "0");
+  if (exec.backend() != "cuda" || (e && std::string(e) == "0")) return false;
+#ifdef RNNJIT_HAVE_CUDA
+  // The loss kernels' limits (vwm_loss_device.hpp); beyond them the host loop.
+  return c.max_item_num <= kVwmLossMaxItems && make_timeline(c).steps <= 65535;
+#else
+  (void)c;
+  return false;
+#endif
 }
 
 #ifdef RNNJIT_HAVE_CUDA

@@ -43,7 +43,8 @@ class VwmDeviceStep {
   std::unique_ptr<Impl> impl_;
 };
 
-// Whether train_vwm takes the device step: the executor is CUDA and RNNJIT_DEVICE_STEP is not "0".
-bool use_vwm_device_step(const CellExecutor& exec);
+// Whether train_vwm takes the device step: the executor is CUDA, the config is within the loss
+// kernels' limits (at most kVwmLossMaxItems items, 65535 steps) and RNNJIT_DEVICE_STEP is not "0".
+bool use_vwm_device_step(const CellExecutor& exec, const VwmConfig& c);
 
 }  // namespace rnnjit::vwm

@@ -144,7 +144,7 @@ VwmTrainSummary train_vwm(const VwmConfig& c, const VwmTrainOptions& opt) {
   // On a GPU the learned tensors, the loss and Adam live on the device (vwm_device_step.hpp);
   // whatever reads `state` or adam's moments syncs them first.
   std::unique_ptr<VwmDeviceStep> device_step;
-  if (first <= last && use_vwm_device_step(*exec))
+  if (first <= last && use_vwm_device_step(*exec, c))
     device_step = std::make_unique<VwmDeviceStep>(*exec, m, c, state, nonnegative, adam);
   auto sync = [&] {
     if (device_step) device_step->sync_to_host(state, adam);

@@ -17,7 +17,12 @@ namespace rnnjit::train::ring {
 
 bool use_device_step(RingModel& model) {
   const char* e = std::getenv("RNNJIT_DEVICE_STEP");
-  return model.executor().backend() == "cuda" && !(e && std::string(e) == "0");
+  if (model.executor().backend() != "cuda" || (e && std::string(e) == "0")) return false;
+#ifdef RNNJIT_HAVE_CUDA
+  return model.config().task.seq_len <= kRingLossMaxT;  // beyond: the host loop
+#else
+  return false;
+#endif
 }
 
 #ifdef RNNJIT_HAVE_CUDA
@@ -26,7 +31,9 @@ struct RingDeviceStep::Impl {
   Impl(RingModel& m, Adam& a)
       : model(m),
         adam(a),
-        opt(cuda::plan_segments(cuda::plan_of(m.executor()), m.module(), m.nonnegative()),
+        // Exactly the host loop's learned set (RingModel::learned: Params, not learned buffers).
+        opt(cuda::plan_segments(cuda::plan_of(m.executor()), m.module(), m.nonnegative(),
+                                &m.learned()),
             m.params(), a, cuda::stream_of(m.executor())),
         loss(m.readout()) {}
 
@@ -75,8 +82,10 @@ DeviceStepResult RingDeviceStep::step(const AvBatch& d) {
 
   // The device: forward, loss and dL/dr, adjoint and weight gradients, norm partials.
   const TensorMap cell = s.uploaded ? TensorMap{} : s.cell_params();
+  RunOptions ro;
+  ro.gate_grads = gain;  // only the gain networks need dL/dg: else zero-gate slots are skipped
   cuda::ResidentRun rr =
-      cuda::forward_resident(model.executor(), s.uploaded ? nullptr : &cell, inputs);
+      cuda::forward_resident(model.executor(), s.uploaded ? nullptr : &cell, inputs, ro);
   s.uploaded = true;
   s.loss.launch(rr.r, s.angle.ptr(), B, T, static_cast<float>(cfg.bump_weight), rr.dr,
                 s.parts.ptr(), rr.stream);

@@ -41,8 +41,9 @@ class RingDeviceStep {
   std::unique_ptr<Impl> impl_;
 };
 
-// Whether train_ring takes the device step: the model runs on the CUDA backend and
-// RNNJIT_DEVICE_STEP is not "0" (which keeps the host loop, for comparisons).
+// Whether train_ring takes the device step: the model runs on the CUDA backend, the trials are
+// short enough for the loss kernel (kRingLossMaxT steps) and RNNJIT_DEVICE_STEP is not "0" (which
+// keeps the host loop, for comparisons).
 bool use_device_step(RingModel& model);
 
 }  // namespace rnnjit::train::ring

@@ -44,6 +44,8 @@ class RingModel {
   TensorMap& params() { return params_; }  // cell params + "gain<k>/..." (float64)
   const TensorMap& params() const { return params_; }
   const std::set<std::string>& nonnegative() const { return nonneg_; }
+  // The names Adam updates: the cell's learned Params and the gain networks' parameters.
+  const std::set<std::string>& learned() const { return learned_; }
   bool trainable() const;  // false for debug_perfect
 
   // The gates the cell sees for a batch (through the gain networks when used): [B,T,K] float64.

@@ -54,6 +54,7 @@ struct Warp {
 };
 struct BlockState {
   std::unique_ptr<std::barrier<>> block;
+  std::atomic<int> vote[2] = {0, 0};  // __syncthreads_or, alternating between calls
   std::vector<std::unique_ptr<Warp>> warps;
   std::vector<unsigned char> smem;
 };
@@ -83,6 +84,19 @@ inline void* rnnjit_emu_dynamic_smem() {
 }
 inline void __syncthreads() {
   rnnjit_emu::state().block->arrive_and_wait();
+}
+// Every thread of the block calls it the same number of times, so a per-thread call count picks
+// the same slot in all; thread 0 clears it after everyone has read it, two calls before its reuse.
+inline int __syncthreads_or(int predicate) {
+  static thread_local unsigned calls = 0;
+  rnnjit_emu::BlockState& s = rnnjit_emu::state();
+  std::atomic<int>& slot = s.vote[calls++ % 2];
+  if (predicate) slot.store(1);
+  s.block->arrive_and_wait();
+  const int any = slot.load();
+  s.block->arrive_and_wait();
+  if (threadIdx.x == 0) slot.store(0);
+  return any;
 }
 template <class V>
 V __shfl_xor_sync(unsigned, V v, int mask) {
@@ -135,6 +149,7 @@ extern "C" __attribute__((used)) void rnnjit_emu_launch(unsigned gx, unsigned gy
         for (unsigned w = 0; w < (threads + 31) / 32; ++w)
           s.warps.push_back(std::make_unique<rnnjit_emu::Warp>(
               static_cast<int>(threads - 32 * w < 32 ? threads - 32 * w : 32)));
+        s.vote[0] = 0, s.vote[1] = 0;
         s.smem.assign(smem_bytes + 16, 0xFF);  // NaN floats: unwritten reads show
         std::vector<std::thread> pool;
         pool.reserve(threads);
