@@ -146,6 +146,9 @@ VwmTrainSummary train_vwm(const VwmConfig& c, const VwmTrainOptions& opt) {
   std::unique_ptr<VwmDeviceStep> device_step;
   if (first <= last && use_vwm_device_step(*exec, c))
     device_step = std::make_unique<VwmDeviceStep>(*exec, m, c, state, nonnegative, adam);
+  if (device_step && opt.progress)
+    std::printf(
+        "rnnjit train: W, B, F, the loss and Adam on the GPU (RNNJIT_DEVICE_STEP=0: host loop)\n");
   auto sync = [&] {
     if (device_step) device_step->sync_to_host(state, adam);
   };

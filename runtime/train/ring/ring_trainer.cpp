@@ -100,6 +100,9 @@ RingTrainResult train_ring(const ModelSpec& spec, const RingTrainOptions& opt) {
         model.neurons(), model.gate_channels(), model.uses_gain_nets() ? cfg.gain_hidden : 0,
         name(cfg.init), cfg.batch, cfg.task.seq_len, start, cfg.steps, cfg.lr, res.backend,
         res.device);
+  if (show && device_step)
+    fmt::print(
+        "rnnjit train: parameters, loss and Adam on the GPU (RNNJIT_DEVICE_STEP=0: host loop)\n");
 
   CsvWriter csv(out_dir + "/metrics.csv", kColumns, !resuming || out_dir != opt.resume_dir, start);
   std::unique_ptr<RingMovie> movie;
