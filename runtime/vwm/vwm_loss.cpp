@@ -250,22 +250,7 @@ LossResult vwm_loss(const Tensor& r, const Tensor& F, const std::vector<double>&
     for (auto& th : pool) th.join();
   }
 
-  double err = 0, act = 0, ev = 0;
-  for (int64_t b = 0; b < B; ++b) {
-    err += trial_loss[b];
-    act += res.trial_activity[b];
-    ev += res.trial_error[b];
-  }
-  res.error_term = err / B;
-  res.activity = act / B;
-  res.eval_error = ev / B;
-  if (B > 1) {
-    double v = 0;
-    for (int64_t b = 0; b < B; ++b)
-      v += (res.trial_error[b] - res.eval_error) * (res.trial_error[b] - res.eval_error);
-    res.eval_error_std = std::sqrt(v / (B - 1));
-  }
-  res.total = opt.lambda_err * res.error_term + opt.lambda_reg * res.activity;
+  finish_loss_result(res, opt, trial_loss);
   if (opt.gradients) {
     res.dF = Tensor(DType::F64, {O, N});
     double* dF = res.dF.data<double>();
@@ -273,6 +258,28 @@ LossResult vwm_loss(const Tensor& r, const Tensor& F, const std::vector<double>&
       for (int64_t i = 0; i < O * N; ++i) dF[i] += p.dF[i];
   }
   return res;
+}
+
+void finish_loss_result(LossResult& res, const LossOptions& opt,
+                        const std::vector<double>& trial_loss) {
+  const int64_t B = static_cast<int64_t>(trial_loss.size());
+  double err = 0, act = 0, ev = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    err += trial_loss[b];
+    act += res.trial_activity[b];
+    ev += res.trial_error[b];
+  }
+  res.error_term = B > 0 ? err / B : 0.0;
+  res.activity = B > 0 ? act / B : 0.0;
+  res.eval_error = B > 0 ? ev / B : 0.0;
+  res.eval_error_std = 0.0;
+  if (B > 1) {
+    double v = 0;
+    for (int64_t b = 0; b < B; ++b)
+      v += (res.trial_error[b] - res.eval_error) * (res.trial_error[b] - res.eval_error);
+    res.eval_error_std = std::sqrt(v / static_cast<double>(B - 1));
+  }
+  res.total = opt.lambda_err * res.error_term + opt.lambda_reg * res.activity;
 }
 
 std::vector<GroupMetrics> group_metrics(const LossResult& res, const VwmBatch& batch,

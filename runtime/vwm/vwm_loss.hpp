@@ -82,6 +82,12 @@ struct LossResult {
 LossResult vwm_loss(const Tensor& r, const Tensor& F, const std::vector<double>& theta,
                     const std::vector<double>& presence, const LossOptions& opt);
 
+// Fills res.error_term, activity, eval_error, eval_error_std and total from the per-trial
+// trial_loss (the error term of each trial), res.trial_activity and res.trial_error, summed in
+// trial order (vwm_loss and the GPU loss's loss_result_from_parts share it).
+void finish_loss_result(LossResult& res, const LossOptions& opt,
+                        const std::vector<double>& trial_loss);
+
 // Metrics of one set size (the seed's group_errors / group_std / group_activ).
 struct GroupMetrics {
   int64_t set_size = 0;

@@ -191,24 +191,13 @@ LossResult loss_result_from_parts(const LossOptions& opt, int64_t B, int64_t M,
     res.decoded[j] = decoded[j];
     if (presence[j] != 0) res.angular_error[j] = wrap_angle(theta[j] - res.decoded[j]);
   }
-  double err = 0, act = 0, ev = 0;
+  std::vector<double> trial_loss(static_cast<size_t>(B));
   for (int64_t b = 0; b < B; ++b) {
     res.trial_error[b] = trial_out[4 * b + 2];
     res.trial_activity[b] = trial_out[4 * b + 1];
-    err += trial_out[4 * b + 0];
-    act += res.trial_activity[b];
-    ev += res.trial_error[b];
+    trial_loss[b] = trial_out[4 * b + 0];
   }
-  res.error_term = err / B;
-  res.activity = act / B;
-  res.eval_error = ev / B;
-  if (B > 1) {
-    double v = 0;
-    for (int64_t b = 0; b < B; ++b)
-      v += (res.trial_error[b] - res.eval_error) * (res.trial_error[b] - res.eval_error);
-    res.eval_error_std = std::sqrt(v / static_cast<double>(B - 1));
-  }
-  res.total = opt.lambda_err * res.error_term + opt.lambda_reg * res.activity;
+  finish_loss_result(res, opt, trial_loss);
   return res;
 }
 
