@@ -3,8 +3,11 @@
 //     checked in CI against train::Adam through pack_params/unpack_grads), three steps, on buffers
 //     this test owns: sum of squares, masters, every packed buffer.
 //   RingDeviceStepGpu: a few training steps of the ring with everything on the device against the
-//     host loop on the same CUDA executor (model.run + Adam::step in float64), with and without
-//     gain networks: losses, gradient norms and the parameters afterwards.
+//     host loop on the same CUDA executor (model.run + Adam::step in float64): with and without
+//     gain networks, and K = 16 zero padded (the kernels skip its 14 empty slots): losses,
+//     gradient norms and the parameters afterwards.
+//   VwmDeviceStepGpu: train_vwm on the device against train_vwm's host loop (RNNJIT_DEVICE_STEP=0)
+//     on the same CUDA executor, spike noise included: the losses of every iteration.
 // Without a device every test prints "SKIPPED: no CUDA device" and passes.
 #include <gtest/gtest.h>
 
@@ -124,7 +127,11 @@ TEST_P(DeviceOptimizerGpu, MatchesTheHostTwin) {
 INSTANTIATE_TEST_SUITE_P(Families, DeviceOptimizerGpu, ::testing::Values(0, 1));
 
 // A few steps of train_ring's loop body, on the device and on the host, from the same start.
-class RingDeviceStepGpu : public ::testing::TestWithParam<int> {};
+struct RingStepCase {
+  int gain_hidden;  // 0: no gain networks; 3: the seed's gain model
+  int k;            // gate channels (left/right, zero padded beyond 2)
+};
+class RingDeviceStepGpu : public ::testing::TestWithParam<RingStepCase> {};
 
 TEST_P(RingDeviceStepGpu, MatchesTheHostLoop) {
   REQUIRE_CUDA_DEVICE();
@@ -132,12 +139,12 @@ TEST_P(RingDeviceStepGpu, MatchesTheHostLoop) {
   RingTrainConfig cfg;
   cfg.batch = 37;
   cfg.task.seq_len = 20;
-  cfg.gain_hidden = GetParam();  // 0: no gain networks; 3: the seed's gain model
+  cfg.gain_hidden = GetParam().gain_hidden;
   cfg.seed = 21;
   ExecutorConfig ec;
   ec.backend = "cuda";
-  RingModel host(train::testing::ring_spec(70, 2), cfg, ec);
-  RingModel device(train::testing::ring_spec(70, 2), cfg, ec);
+  RingModel host(train::testing::ring_spec(70, GetParam().k), cfg, ec);
+  RingModel device(train::testing::ring_spec(70, GetParam().k), cfg, ec);
   train::Adam host_adam(train::AdamConfig{.lr = 1e-3, .clip_norm = 1.0});
   train::Adam dev_adam(train::AdamConfig{.lr = 1e-3, .clip_norm = 1.0});
   RingDeviceStep step(device, dev_adam);
@@ -165,7 +172,13 @@ TEST_P(RingDeviceStepGpu, MatchesTheHostLoop) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(GainNets, RingDeviceStepGpu, ::testing::Values(0, 3));
+INSTANTIATE_TEST_SUITE_P(Cases, RingDeviceStepGpu,
+                         ::testing::Values(RingStepCase{0, 2}, RingStepCase{3, 2},
+                                           RingStepCase{0, 16}),
+                         [](const auto& info) {
+                           return "gain" + std::to_string(info.param.gain_hidden) + "_k" +
+                                  std::to_string(info.param.k);
+                         });
 
 // The readout noise is drawn in float32 on the device and in float64 by the host loss (the same
 // Philox counters), so the two runs differ by rounding from the first iteration; 1e-3 over 8 steps.
