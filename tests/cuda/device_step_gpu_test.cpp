@@ -6,6 +6,9 @@
 //     host loop on the same CUDA executor (model.run + Adam::step in float64): with and without
 //     gain networks, and K = 16 zero padded (the kernels skip its 14 empty slots): losses,
 //     gradient norms and the parameters afterwards.
+//   RingDeviceStepGpu.ResumeRestoresMastersAndMoments: train_ring 10 steps straight against 5
+//   steps,
+//     a checkpoint and 5 resumed steps, on the device (equal up to the weight gradients' atomics).
 //   VwmDeviceStepGpu: train_vwm on the device against train_vwm's host loop (RNNJIT_DEVICE_STEP=0)
 //     on the same CUDA executor, spike noise included: the losses of every iteration.
 // Without a device every test prints "SKIPPED: no CUDA device" and passes.
@@ -21,6 +24,7 @@
 #include "runtime/cuda/device_optimizer.hpp"
 #include "runtime/cuda/host_pack.hpp"
 #include "runtime/train/ring/ring_device_step.hpp"
+#include "runtime/train/ring/ring_trainer.hpp"
 #include "runtime/vwm/vwm_config.hpp"
 #include "runtime/vwm/vwm_trainer.hpp"
 #include "tests/cuda/cuda_test_specs.hpp"
@@ -211,6 +215,52 @@ TEST(VwmDeviceStepGpu, TrainerMatchesTheHostLoop) {
   for (size_t g = 0; g < host.last_groups.size(); ++g)
     EXPECT_NEAR(dev.last_groups[g].error, host.last_groups[g].error, 1e-2)
         << "set size group " << g;
+}
+
+// A resumed run continues where the checkpoint left off: masters and Adam moments come back from
+// the checkpoint onto the device. Fresh moments at step 6 would move the parameters by ~lr (3e-2);
+// the weight gradients' atomicAdd order alone moves them by ~1e-7.
+TEST(RingDeviceStepGpu, ResumeRestoresMastersAndMoments) {
+  REQUIRE_CUDA_DEVICE();
+  using namespace train::ring;
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / "rnnjit_ring_device_resume";
+  fs::remove_all(root);
+  RingTrainOptions full;
+  full.cfg.batch = 16;
+  full.cfg.task.seq_len = 30;
+  full.cfg.steps = 10;
+  full.cfg.lr = 3e-2;
+  full.cfg.eval_every = 0;
+  full.cfg.eval_trials = 32;
+  full.cfg.checkpoint_every = 5;
+  full.exec.backend = "cuda";
+  full.quiet = true;
+  full.figures = false;
+  full.out_dir = (root / "full").string();
+  const RingTrainResult a = train_ring(train::testing::ring_spec(40, 2), full);
+  RingTrainOptions half = full;
+  half.out_dir = (root / "half").string();
+  half.steps = 5;
+  train_ring(train::testing::ring_spec(40, 2), half);
+  RingTrainOptions rest;
+  rest.resume_dir = half.out_dir;
+  rest.steps = 10;
+  rest.exec.backend = "cuda";
+  rest.quiet = true;
+  rest.figures = false;
+  const RingTrainResult b = train_ring(train::testing::ring_spec(40, 2), rest);
+  EXPECT_EQ(b.start_step, 5);
+  for (auto& [name, want] : a.params) {
+    const Tensor& got = b.params.at(name);
+    double diff = 0, norm = 0;
+    for (int64_t e = 0; e < want.numel(); ++e) {
+      diff += std::pow(got.at_f64(e) - want.at_f64(e), 2);
+      norm += std::pow(want.at_f64(e), 2);
+    }
+    EXPECT_LE(std::sqrt(diff / norm), 1e-4) << name;
+  }
+  fs::remove_all(root);
 }
 
 }  // namespace
