@@ -4,7 +4,7 @@
 # build-gpu/ and copies the executables, the shared libraries they need beyond the C and C++
 # runtimes, and scripts/gpu-run.sh into gpu-kit/ (ignored by git, a few MiB).
 #   bash scripts/gpu-kit.sh
-#   device tool: run(carry=["gpu-kit"], command="bash gpu-kit/run.sh tests", timeout_s=400)
+#   device tool: run(carry=["gpu-kit"], command="bash gpu-kit/run.sh tests", timeout_s=540)
 #                then the same with "train" and "bench"; results (summary.txt, logs-*.tgz)
 #                under $OUT
 set -euo pipefail
