@@ -415,7 +415,7 @@ std::string eager_kernels_source(ir::Activation act) {
   return fmt::format(
       "// rnnjit eager GPU reference kernels (bench/references/eager_ops_cuda.cpp), activation "
       "{0}\n{1}\n#define RNNJIT_EAGER_ACT act_{0}\n#define RNNJIT_EAGER_ACT_GRAD act_{0}_grad\n{2}",
-      name, std::string(cuda::template_text("activations.cuh")), kKernels);
+      name, cuda::unit_text("activations.cuh"), kKernels);
 }
 
 std::unique_ptr<EagerOps> make_cuda_eager_ops(ir::Activation act, float rate) {

@@ -11,4 +11,14 @@ std::string_view template_text(std::string_view name) {
   throw std::logic_error("CUDA template '" + std::string(name) + "' is not embedded in this build");
 }
 
+std::string unit_text(std::string_view name) {
+  std::string out(template_text(name));
+  for (size_t at; (at = out.find("#pragma once\n")) != std::string::npos;) out.erase(at, 13);
+  for (size_t at; (at = out.find("#include")) != std::string::npos;) {
+    const size_t end = out.find('\n', at);
+    out.erase(at, end == std::string::npos ? std::string::npos : end - at + 1);
+  }
+  return out;
+}
+
 }  // namespace rnnjit::cuda

@@ -15,28 +15,11 @@
 
 namespace rnnjit::vwm {
 
-namespace {
-
-// A header's text for one NVRTC unit: "#pragma once" is meaningless there (and warned about), and
-// the host-only #include lines of the shared headers would be looked up by NVRTC, which has no
-// include path (they sit under #if !defined(__CUDACC_RTC__), but NVRTC still resolves them).
-std::string unit_text(const char* name) {
-  std::string out(cuda::template_text(name));
-  for (size_t at; (at = out.find("#pragma once\n")) != std::string::npos;) out.erase(at, 13);
-  for (size_t at; (at = out.find("#include")) != std::string::npos;) {
-    const size_t end = out.find('\n', at);
-    out.erase(at, end == std::string::npos ? std::string::npos : end - at + 1);
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string vwm_loss_kernel_source() {
   return "// rnnjit CUDA kernels of the VWM readout loss. Generated; compile with NVRTC "
          "(-std=c++17).\n" +
-         unit_text("noise_math.hpp") + "\n" + unit_text("common.cuh") + "\n" +
-         unit_text("vwm_loss_math.cuh") + "\n" + unit_text("vwm_loss.cuh") + "\n";
+         cuda::unit_text("noise_math.hpp") + "\n" + cuda::unit_text("common.cuh") + "\n" +
+         cuda::unit_text("vwm_loss_math.cuh") + "\n" + cuda::unit_text("vwm_loss.cuh") + "\n";
 }
 
 #ifdef RNNJIT_HAVE_CUDA

@@ -16,17 +16,6 @@
 
 namespace rnnjit::train::ring {
 
-namespace {
-
-// A template's text for one NVRTC unit: "#pragma once" is meaningless there and warned about.
-std::string unit_text(const char* name) {
-  std::string out(cuda::template_text(name));
-  for (size_t at; (at = out.find("#pragma once\n")) != std::string::npos;) out.erase(at, 13);
-  return out;
-}
-
-}  // namespace
-
 RingLossTables make_ring_loss_tables(const RingReadout& ro) {
   RingLossTables tb;
   tb.n = ro.n;
@@ -131,8 +120,8 @@ void ring_loss_twin(const RingLossTables& tb, const float* r, const float* angle
 
 std::string ring_loss_kernel_source() {
   return "// rnnjit CUDA kernel of the ring loss. Generated; compile with NVRTC (-std=c++17).\n" +
-         unit_text("ring_loss_math.hpp") + "\n" + unit_text("common.cuh") + "\n" +
-         unit_text("ring_loss.cuh") + "\n";
+         cuda::unit_text("ring_loss_math.hpp") + "\n" + cuda::unit_text("common.cuh") + "\n" +
+         cuda::unit_text("ring_loss.cuh") + "\n";
 }
 
 #ifdef RNNJIT_HAVE_CUDA
