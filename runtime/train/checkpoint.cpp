@@ -46,12 +46,16 @@ std::string save_checkpoint(const std::string& dir, int64_t step, const TensorMa
                             Metadata metadata, int keep) {
   fs::create_directories(dir);
   metadata["step"] = std::to_string(step);
-  const fs::path path = fs::path(dir) / fmt::format("{}{:08d}{}", kPrefix, step, kSuffix);
-  write_safetensors(path.string(), tensors, metadata);
+  const std::string path = checkpoint_path(dir, step);
+  write_safetensors(path, tensors, metadata);
   auto all = list_checkpoints(dir);
   const int64_t excess = static_cast<int64_t>(all.size()) - std::max(keep, 1);
   for (int64_t i = 0; i < excess; ++i) fs::remove(all[static_cast<size_t>(i)].second);
-  return path.string();
+  return path;
+}
+
+std::string checkpoint_path(const std::string& dir, int64_t step) {
+  return (fs::path(dir) / fmt::format("{}{:08d}{}", kPrefix, step, kSuffix)).string();
 }
 
 std::optional<std::string> latest_checkpoint(const std::string& dir) {

@@ -25,6 +25,9 @@ struct Checkpoint {
 std::string save_checkpoint(const std::string& dir, int64_t step, const TensorMap& tensors,
                             Metadata metadata, int keep = 2);
 
+// The file save_checkpoint writes for `step` in `dir`.
+std::string checkpoint_path(const std::string& dir, int64_t step);
+
 // The newest checkpoint file of `dir` (highest step), if any.
 std::optional<std::string> latest_checkpoint(const std::string& dir);
 

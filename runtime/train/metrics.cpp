@@ -122,12 +122,24 @@ std::map<std::string, std::vector<double>> read_csv_columns(const std::string& p
       cols[cell];
     }
   }
-  while (std::getline(in, line)) {
+  for (int64_t row = 2; std::getline(in, line); ++row) {
     std::stringstream ss(line);
     size_t k = 0;
     for (std::string cell; k < names.size(); ++k) {
       if (!std::getline(ss, cell, ',')) cell.clear();  // a short row: the rest are empty
-      cols[names[k]].push_back(cell.empty() ? std::nan("") : std::stod(cell));
+      double x = std::nan("");
+      if (!cell.empty()) {
+        size_t used = 0;
+        try {
+          x = std::stod(cell, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != cell.size())
+          throw std::runtime_error(path + ":" + std::to_string(row) + ": column '" + names[k] +
+                                   "': not a number: '" + cell + "'");
+      }
+      cols[names[k]].push_back(x);
     }
   }
   return cols;

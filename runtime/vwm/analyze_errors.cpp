@@ -70,9 +70,8 @@ void write_histograms(const std::vector<ErrorGroup>& groups, const std::string& 
 ErrorAnalysis analyze_errors(const LoadedRun& run, const AnalyzeOptions& opt) {
   const VwmConfig& c = run.config;
   const ModelSpec spec = to_model_spec(c);
-  const bool noisy = spec.noise.kind != ir::Noise::None;
   ErrorAnalysis res;
-  res.backend = analysis_backend(opt.backend, noisy);
+  res.backend = analysis_backend(opt.backend, /*fixed_points=*/false);
   const ir::Module m = compile_module(spec);
   auto exec = detail::make_cell_executor(m, res.backend, false);
   const TensorMap params = detail::cell_params(run, m);

@@ -82,7 +82,7 @@ FixedPointAnalysis analyze_fixed_points(const LoadedRun& run, const AnalyzeOptio
   spec.noise.kind = ir::Noise::None;  // f is the deterministic map
   spec.noise.factor = 0.0;
   FixedPointAnalysis res;
-  res.backend = analysis_backend(opt.backend, false);
+  res.backend = analysis_backend(opt.backend, /*fixed_points=*/true);
   const ir::Module m = compile_module(spec);
   auto exec = detail::make_cell_executor(m, res.backend, true);
   const TensorMap params = detail::cell_params(run, m);

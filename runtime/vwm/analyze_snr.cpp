@@ -17,7 +17,7 @@ SnrAnalysis analyze_snr(const LoadedRun& run, const AnalyzeOptions& opt) {
   const VwmConfig& c = run.config;
   const ModelSpec spec = to_model_spec(c);
   SnrAnalysis res;
-  res.backend = analysis_backend(opt.backend, spec.noise.kind != ir::Noise::None);
+  res.backend = analysis_backend(opt.backend, /*fixed_points=*/false);
   const ir::Module m = compile_module(spec);
   auto exec = detail::make_cell_executor(m, res.backend, false);
   const TensorMap params = detail::cell_params(run, m);

@@ -43,10 +43,7 @@ LoadedRun load_run(const std::string& run_dir, const std::string& checkpoint) {
     const bool step_number = std::all_of(checkpoint.begin(), checkpoint.end(),
                                          [](unsigned char ch) { return std::isdigit(ch) != 0; });
     if (step_number && !fs::exists(checkpoint)) {  // a step: its file in the run folder
-      char name[64];
-      std::snprintf(name, sizeof name, "checkpoint-%08lld.safetensors",
-                    static_cast<long long>(std::stoll(checkpoint)));
-      run.checkpoint = run_dir + "/" + name;
+      run.checkpoint = train::checkpoint_path(run_dir, std::stoll(checkpoint));
     } else if (!fs::exists(checkpoint) && fs::exists(run_dir + "/" + checkpoint))
       run.checkpoint = run_dir + "/" + checkpoint;
     if (!fs::exists(run.checkpoint))
@@ -73,9 +70,13 @@ LoadedRun load_run(const std::string& run_dir, const std::string& checkpoint) {
   return run;
 }
 
-std::string analysis_backend(const std::string& requested, bool noisy) {
+std::string analysis_backend(const std::string& requested, bool fixed_points) {
+  if (fixed_points && requested == "cuda")
+    throw std::invalid_argument(
+        "analyze fixed-points: the cuda backend runs in float32, too coarse for the search's "
+        "1e-12 tolerance; use --backend reference or cpu (float64)");
   if (requested.empty() || requested == "auto") {
-    if (!noisy) return "reference";  // fixed points: float64
+    if (fixed_points) return "reference";
     if (cuda_device_available()) return "cuda";
     return have_llvm_backend() ? "cpu" : "reference";
   }

@@ -67,10 +67,11 @@ struct LoadedRun {
 // std::runtime_error (no checkpoint, a checkpoint that lacks a tensor or has the wrong shape).
 LoadedRun load_run(const std::string& run_dir, const std::string& checkpoint = "");
 
-// The backend an analysis runs on: `requested` ("" or "auto" for the default) for a cell with
-// (noisy) or without spike noise. The default is the float64 reference without noise (fixed
-// points), else cuda when there is a device, else cpu, else reference.
-std::string analysis_backend(const std::string& requested, bool noisy);
+// The backend an analysis runs on: `requested` ("" or "auto" for the default). The default is the
+// float64 reference for the fixed-point search (`fixed_points`: it converges to 1e-12, which
+// float32 cannot), else cuda when there is a device, else cpu, else reference. The fixed points
+// refuse cuda (float32 only) with a message.
+std::string analysis_backend(const std::string& requested, bool fixed_points);
 
 struct ErrorGroup {
   int64_t set_size = 0;

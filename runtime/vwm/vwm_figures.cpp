@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "runtime/params.hpp"
 #include "runtime/plot/plot.hpp"
 #include "runtime/train/metrics.hpp"
 #include "runtime/vwm/vwm_task.hpp"
@@ -13,6 +14,9 @@ namespace rnnjit::vwm {
 std::vector<std::string> write_vwm_figures(const std::string& run_dir, const VwmConfig& c,
                                            const TensorMap& params, const ExampleRates* example) {
   std::vector<std::string> written;
+  // The cell's own E/I split (llround of the excitatory fraction): the figures mark the neurons
+  // the Dale mask makes inhibitory, odd N included.
+  const int excitatory_neurons = static_cast<int>(excitatory_count(to_model_spec(c)));
   const auto cols = train::read_csv_columns(run_dir + "/metrics.csv");
   auto col = [&](const std::string& name) {
     auto it = cols.find(name);
@@ -66,7 +70,7 @@ std::vector<std::string> write_vwm_figures(const std::string& run_dir, const Vwm
     const Tensor W = params.at(kRecurrentName).to(DType::F64);
     const Tensor B = params.at(kInputWeightName).to(DType::F64);
     const int n = static_cast<int>(W.dim(0)), inputs = static_cast<int>(B.dim(1));
-    const int excitatory = c.dales_law ? n / 2 : n;
+    const int excitatory = c.dales_law ? excitatory_neurons : n;
     plot::Heatmap w;
     w.title = c.dales_law ? "W_eff (columns signed by Dale's law)" : "W";
     w.xlabel = "presynaptic";
@@ -100,7 +104,7 @@ std::vector<std::string> write_vwm_figures(const std::string& run_dir, const Vwm
   if (example && example->r.rank() == 2 && example->r.numel() > 0) {  // one trial's rates
     const Tensor r = example->r.to(DType::F64);
     const int steps = static_cast<int>(r.dim(0)), n = static_cast<int>(r.dim(1));
-    const int excitatory = c.dales_law ? n / 2 : n;
+    const int excitatory = c.dales_law ? excitatory_neurons : n;
     const Timeline tl = make_timeline(c);
     const double t_end = static_cast<double>(steps) * c.dt;
     plot::Heatmap h;

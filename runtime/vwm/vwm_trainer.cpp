@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -41,20 +42,6 @@ bool PlateauScheduler::step(double loss) {
 
 namespace {
 
-// Every backend draws spike noise from the shared Philox stream (same draws for one seed).
-std::unique_ptr<CellExecutor> executor_for(const ir::Module& m, const std::string& backend) {
-  ExecutorConfig cfg;
-  cfg.backend = backend;
-  if (backend == "auto") {
-    // A GPU when there is one, else the CPU JIT, else the float64 interpreter.
-    if (cuda_device_available())
-      cfg.backend = "cuda";
-    else
-      cfg.backend = have_llvm_backend() ? "cpu" : "reference";
-  }
-  return make_executor(m, cfg);
-}
-
 std::vector<std::string> metric_columns(const VwmConfig& c) {
   std::vector<std::string> cols{"step", "loss", "error_term", "eval_error", "activity", "lr"};
   for (int64_t k : c.item_num) cols.push_back("error_ss" + std::to_string(k));
@@ -62,11 +49,16 @@ std::vector<std::string> metric_columns(const VwmConfig& c) {
   return cols;
 }
 
-double meta_double(const Metadata& md, const std::string& key) {
-  auto it = md.find(key);
-  if (it == md.end())
-    throw std::runtime_error("train vwm: checkpoint lacks metadata '" + key + "'");
-  return std::stod(it->second);
+double meta_double(const train::Checkpoint& ck, const std::string& key) {
+  auto it = ck.metadata.find(key);
+  if (it == ck.metadata.end())
+    throw std::runtime_error("train vwm: checkpoint " + ck.path + " lacks metadata '" + key + "'");
+  try {
+    return std::stod(it->second);
+  } catch (const std::exception&) {
+    throw std::runtime_error("train vwm: checkpoint " + ck.path + ": metadata '" + key +
+                             "' is not a number: '" + it->second + "'");
+  }
 }
 
 std::string num(double x) {
@@ -89,17 +81,30 @@ VwmTrainSummary train_vwm(const VwmConfig& c, const VwmTrainOptions& opt) {
   sum.model_name = model_name(c);
   sum.run_dir = opt.out_dir.empty() ? "runs/" + sum.model_name : opt.out_dir;
   train::ensure_dir(sum.run_dir);
-  save_vwm_config_json(sum.run_dir + "/config.json", c);
 
   const ModelSpec spec = to_model_spec(c);
   const ir::Module m = compile_module(spec);
-  std::unique_ptr<CellExecutor> exec = executor_for(m, opt.backend);
+  // Every backend draws spike noise from the shared Philox stream (same draws for one seed);
+  // "auto" picks cuda, else cpu, else reference.
+  ExecutorConfig ecfg;
+  ecfg.backend = opt.backend;
+  std::unique_ptr<CellExecutor> exec = make_executor(m, ecfg);
+
+  // A resumed run continues the stored one's batch and noise streams: its seed is the checkpoint's.
+  std::optional<train::Checkpoint> ck;
+  uint64_t seed = opt.seed;
+  if (opt.resume) {
+    const auto path = train::latest_checkpoint(sum.run_dir);
+    if (!path) throw std::runtime_error("train vwm: --resume but no checkpoint in " + sum.run_dir);
+    ck = train::load_checkpoint(*path);
+    if (auto it = ck->metadata.find("seed"); it != ck->metadata.end())
+      seed = std::stoull(it->second);
+  }
 
   // Learned tensors W, B and the readout F live in one map (the executor ignores F); tau is a
   // buffer there without a gradient, so Adam leaves it alone.
-  TensorMap state = init_params(spec, m, splitmix64(opt.seed ^ 0x5eedull));
-  state[kReadoutName] =
-      init_readout(c.max_item_num, c.num_neurons, splitmix64(opt.seed ^ 0xF00Dull));
+  TensorMap state = init_params(spec, m, splitmix64(seed ^ 0x5eedull));
+  state[kReadoutName] = init_readout(c.max_item_num, c.num_neurons, splitmix64(seed ^ 0xF00Dull));
   std::set<std::string> nonnegative;
   if (c.dales_law) nonnegative.insert(kRecurrentName);
   if (c.positive_input) nonnegative.insert(kInputWeightName);
@@ -113,26 +118,27 @@ VwmTrainSummary train_vwm(const VwmConfig& c, const VwmTrainOptions& opt) {
   int64_t es_bad = 0;
 
   int64_t first = 1;
-  if (opt.resume) {
-    const auto path = train::latest_checkpoint(sum.run_dir);
-    if (!path) throw std::runtime_error("train vwm: --resume but no checkpoint in " + sum.run_dir);
-    const train::Checkpoint ck = train::load_checkpoint(*path);
+  if (ck) {
+    const std::string& path = ck->path;
     for (auto& [name, t] : state) {
-      auto it = ck.tensors.find(name);
-      if (it == ck.tensors.end())
-        throw std::runtime_error("train vwm: checkpoint " + *path + " lacks tensor '" + name + "'");
+      auto it = ck->tensors.find(name);
+      if (it == ck->tensors.end())
+        throw std::runtime_error("train vwm: checkpoint " + path + " lacks tensor '" + name + "'");
       if (it->second.shape() != t.shape())
-        throw ShapeError("train vwm: checkpoint tensor '" + name + "' has shape " +
+        throw ShapeError("train vwm: checkpoint " + path + ": tensor '" + name + "' has shape " +
                          it->second.shape_str() + " but the config needs " + t.shape_str());
       t = it->second.to(DType::F64);
     }
-    adam.load_state(ck.tensors, static_cast<int64_t>(meta_double(ck.metadata, "adam_steps")));
-    plateau.restore(meta_double(ck.metadata, "lr"), meta_double(ck.metadata, "plateau_best"),
-                    static_cast<int64_t>(meta_double(ck.metadata, "plateau_bad")));
-    es_best = meta_double(ck.metadata, "early_stop_best");
-    es_bad = static_cast<int64_t>(meta_double(ck.metadata, "early_stop_bad"));
-    first = ck.step + 1;
+    adam.load_state(ck->tensors, static_cast<int64_t>(meta_double(*ck, "adam_steps")));
+    plateau.restore(meta_double(*ck, "lr"), meta_double(*ck, "plateau_best"),
+                    static_cast<int64_t>(meta_double(*ck, "plateau_bad")));
+    es_best = meta_double(*ck, "early_stop_best");
+    es_bad = static_cast<int64_t>(meta_double(*ck, "early_stop_bad"));
+    first = ck->step + 1;
   }
+  // Only now, with the checkpoint known to fit this config: a failed resume leaves the folder as
+  // it was.
+  save_vwm_config_json(sum.run_dir + "/config.json", c);
   sum.first_iteration = first;
   const int64_t last = opt.iterations >= 0 ? opt.iterations : c.num_iterations;
 
@@ -163,7 +169,7 @@ VwmTrainSummary train_vwm(const VwmConfig& c, const VwmTrainOptions& opt) {
                 {"plateau_bad", std::to_string(plateau.bad_steps())},
                 {"early_stop_best", num(es_best)},
                 {"early_stop_bad", std::to_string(es_bad)},
-                {"seed", std::to_string(opt.seed)},
+                {"seed", std::to_string(seed)},
                 {"model_name", sum.model_name}};
     train::save_checkpoint(sum.run_dir, step, tensors, md);
   };
@@ -175,12 +181,12 @@ VwmTrainSummary train_vwm(const VwmConfig& c, const VwmTrainOptions& opt) {
   VwmBatch batch;
   ExampleRates example;  // trial 0 of the last logged iteration, for rates.png
   for (; k <= last; ++k) {
-    batch = make_batch(c, vwm_batch_seed(opt.seed, k), DType::F64);
+    batch = make_batch(c, vwm_batch_seed(seed, k), DType::F64);
     TensorMap inputs;
     inputs["r0"] = Tensor(DType::F64, {batch.trials, c.num_neurons});
     inputs[kInputName] = batch.input;
     RunOptions ro;
-    ro.noise_seed = vwm_noise_seed(opt.seed, k);
+    ro.noise_seed = vwm_noise_seed(seed, k);
     Tensor r;  // the rates, on the host loop only
     adam.config().lr = plateau.lr();
     if (device_step) {
@@ -251,7 +257,7 @@ VwmTrainSummary train_vwm(const VwmConfig& c, const VwmTrainOptions& opt) {
   j["model_name"] = sum.model_name;
   j["backend"] = exec->backend();
   j["device_step"] = device_step != nullptr;  // learned tensors, loss and Adam on the GPU
-  j["seed"] = opt.seed;
+  j["seed"] = seed;
   j["first_iteration"] = sum.first_iteration;
   j["iterations"] = sum.iterations;
   j["early_stopped"] = sum.early_stopped;

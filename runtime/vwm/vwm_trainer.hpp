@@ -59,7 +59,7 @@ struct VwmTrainOptions {
   std::string backend = "auto";  // cuda when there is a device, else cpu, else reference
   int64_t iterations = -1;       // -1: the config's num_iterations
   std::string out_dir;           // "": runs/<model_name(c)>
-  uint64_t seed = 0;             // parameters, batches and noise
+  uint64_t seed = 0;             // parameters, batches and noise (resuming: the checkpoint's)
   bool resume = false;           // continue from the newest checkpoint of out_dir
   bool progress = true;          // progress lines on stdout
   int loss_threads = 0;          // vwm_loss threads (0: all cores)

@@ -18,6 +18,7 @@ struct CliResult {
 inline CliResult run_rnnjit(const std::string& args) {
   const std::string cmd = std::string(RNNJIT_BINARY) + " " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return {-1, "cannot start: " + cmd};
   std::string out;
   std::array<char, 4096> buf{};
   size_t n;

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <filesystem>
 #include <fstream>
 
@@ -62,6 +64,32 @@ TEST(Metrics, ResumingDropsRowsAfterTheCheckpoint) {
   std::ifstream in(dir + "/m.csv");
   std::string all((std::istreambuf_iterator<char>(in)), {});
   EXPECT_EQ(all, "step,loss\n1,1\n2,0.5\n3,\n");
+  fs::remove_all(dir);
+}
+
+TEST(Metrics, ReadingBackGivesColumnsAndNamesABadCell) {
+  const std::string dir = testing::temp_dir("csv_read");
+  {
+    CsvWriter w(dir + "/m.csv", {"step", "loss"}, true);
+    w.row({1.0, 0.25});
+    w.row({2.0, NAN});
+  }
+  const auto cols = read_csv_columns(dir + "/m.csv");
+  ASSERT_EQ(cols.at("step"), (std::vector<double>{1.0, 2.0}));
+  EXPECT_EQ(cols.at("loss")[0], 0.25);
+  EXPECT_TRUE(std::isnan(cols.at("loss")[1]));
+  {
+    std::ofstream out(dir + "/m.csv", std::ios::app);
+    out << "3,oops\n";
+  }
+  try {
+    read_csv_columns(dir + "/m.csv");
+    FAIL() << "a bad cell was accepted";
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("m.csv:4: column 'loss'"), std::string::npos) << what;
+    EXPECT_NE(what.find("oops"), std::string::npos) << what;
+  }
   fs::remove_all(dir);
 }
 

@@ -56,7 +56,8 @@ class VwmAnalyze : public ::testing::Test {
     dir = fresh_dir("run");
     VwmTrainOptions o;
     o.out_dir = dir;
-    o.seed = std::random_device{}();
+    o.seed = std::random_device{}();  // fresh every run; printed so a failure can be repeated
+    std::printf("VwmAnalyze: training seed %llu\n", static_cast<unsigned long long>(o.seed));
     o.progress = false;
     o.figures = false;
     train_vwm(tiny_config(), o);
@@ -67,6 +68,7 @@ class VwmAnalyze : public ::testing::Test {
     a.backend = "reference";
     a.trials = 60;
     a.seed = std::random_device{}();
+    std::printf("VwmAnalyze: analysis seed %llu\n", static_cast<unsigned long long>(a.seed));
     a.loss_threads = 1;
     return a;
   }
@@ -265,11 +267,12 @@ TEST(VwmAnalyzeBackend, DefaultsPickCudaForNoiseWhenThereIsADevice) {
   const std::string noisy = cuda_device_available() ? "cuda"
                             : have_llvm_backend()   ? "cpu"
                                                     : "reference";
-  EXPECT_EQ(analysis_backend("", true), noisy);
-  EXPECT_EQ(analysis_backend("auto", true), noisy);
-  EXPECT_EQ(analysis_backend("", false), "reference");
-  EXPECT_EQ(analysis_backend("cpu", false), "cpu");
-  EXPECT_EQ(analysis_backend("cuda", true), "cuda");
+  EXPECT_EQ(analysis_backend("", false), noisy);
+  EXPECT_EQ(analysis_backend("auto", false), noisy);
+  EXPECT_EQ(analysis_backend("", true), "reference");
+  EXPECT_EQ(analysis_backend("cpu", true), "cpu");
+  EXPECT_EQ(analysis_backend("cuda", false), "cuda");
+  EXPECT_THROW(analysis_backend("cuda", true), std::invalid_argument);
 }
 
 TEST_F(VwmAnalyze, ErrorsPerSetSize) {

@@ -3,6 +3,8 @@
 // a checkpoint ends with exactly the parameters of an uninterrupted one.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <filesystem>
 #include <numeric>
 
@@ -65,6 +67,8 @@ TEST(VwmTrainer, ResumeRepeatsTheUninterruptedRun) {
   VwmTrainOptions whole;
   whole.out_dir = fresh_dir("whole");
   whole.iterations = 8;
+  whole.seed = 17;
+  whole.backend = "reference";  // the same path on every machine
   whole.progress = false;
   whole.figures = false;
   train_vwm(c, whole);
@@ -75,6 +79,7 @@ TEST(VwmTrainer, ResumeRepeatsTheUninterruptedRun) {
   train_vwm(c, part);
   part.iterations = 8;
   part.resume = true;
+  part.seed = 0;  // forgotten on the command line: the checkpoint's seed 17 still rules
   const VwmTrainSummary s = train_vwm(c, part);
   EXPECT_EQ(s.first_iteration, 5);
 
@@ -88,6 +93,48 @@ TEST(VwmTrainer, ResumeRepeatsTheUninterruptedRun) {
     ASSERT_EQ(x.shape(), y.shape());
     for (int64_t e = 0; e < x.numel(); ++e) ASSERT_EQ(x.at_f64(e), y.at_f64(e)) << name;
   }
+}
+
+// A resume that does not fit the config fails before anything in the run folder changes.
+TEST(VwmTrainer, AFailedResumeLeavesTheRunFolderAlone) {
+  VwmConfig c = tiny_config();
+  VwmTrainOptions o;
+  o.out_dir = fresh_dir("badresume");
+  o.iterations = 2;
+  o.backend = "reference";
+  o.progress = false;
+  o.figures = false;
+  train_vwm(c, o);
+  const std::string config_before = [&] {
+    std::ifstream in(o.out_dir + "/config.json");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  VwmConfig bigger = c;
+  bigger.num_neurons = c.num_neurons + 4;
+  o.resume = true;
+  o.iterations = 4;
+  EXPECT_THROW(train_vwm(bigger, o), ShapeError);
+  std::ifstream in(o.out_dir + "/config.json");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), config_before);
+}
+
+// Early stopping: with patience 1 the first iteration that does not beat the best loss ends the
+// run, which is logged and checkpointed there.
+TEST(VwmTrainer, EarlyStoppingEndsTheRunAndCheckpointsIt) {
+  VwmConfig c = tiny_config();
+  c.early_stop_patience = 1;
+  c.eta = 1e-9;  // no learning: the batch-to-batch noise alone decides
+  VwmTrainOptions o;
+  o.out_dir = fresh_dir("earlystop");
+  o.iterations = 30;
+  o.backend = "reference";
+  o.progress = false;
+  o.figures = false;
+  const VwmTrainSummary s = train_vwm(c, o);
+  EXPECT_TRUE(s.early_stopped);
+  EXPECT_LT(s.iterations, 30);
+  EXPECT_EQ(static_cast<int64_t>(s.losses.size()), s.iterations);
+  EXPECT_EQ(train::load_checkpoint(*train::latest_checkpoint(o.out_dir)).step, s.iterations);
 }
 
 TEST(VwmTrainer, PlateauHalvesAfterPatience) {

@@ -1,5 +1,7 @@
 #include "runtime/train/ring/av_data.hpp"
 
+#include "runtime/seed_mix.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -10,14 +12,6 @@ namespace rnnjit::train::ring {
 namespace {
 
 constexpr double kTwoPi = 2.0 * std::numbers::pi;
-
-// splitmix64: mixes (seed, stream) into a well-spread generator seed.
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 // Uniform in [0, 1) from the top 53 bits: the same on every standard library (unlike
 // std::uniform_real_distribution, whose algorithm is unspecified).
@@ -32,7 +26,7 @@ AvBatch generate_av_batch(const AvTaskConfig& cfg, int64_t batch, uint64_t seed,
     throw std::invalid_argument("av task: batch and seq_len must be >= 1");
   if (cfg.zero_ratios.empty())
     throw std::invalid_argument("av task: zero_ratios must not be empty");
-  std::mt19937_64 g(mix(mix(seed) ^ stream));
+  std::mt19937_64 g(splitmix64(splitmix64(seed) ^ stream));
   const int64_t T = cfg.seq_len;
   AvBatch d;
   d.batch = batch;
