@@ -36,6 +36,9 @@
 
 namespace rnnjit::opt {
 
+// Threads per CTA of both optimiser kernels (the sum of squares sizes its shared memory by it).
+inline constexpr int kOptThreads = 256;
+
 enum SegmentKind : int { kSegBank = 0, kSegInput = 1, kSegBias = 2, kSegTau = 3, kSegPlain = 4 };
 
 // One learned tensor's view of the packed buffers. Passed by value as a kernel argument, so its

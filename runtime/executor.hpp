@@ -23,9 +23,10 @@ struct RunOptions {
   uint64_t noise_seed = 0;  // keys the counter-based spike-noise generator (seed, t, b, i)
   // T when no gate or input tensor fixes it (a cell driven only by r0); -1 otherwise.
   int64_t steps = -1;
-  // false: the caller will not use backward()'s dL/d(gates), which may then be wrong (the CUDA
-  // backend skips the products of slots whose coefficient is zero for a whole trial tile, e.g. the
-  // zero-padded gate channels of the seed's K = 16 ring). Everything else is unaffected.
+  // false: the caller does not need backward()'s dL/d(gates). The CUDA backend then skips the
+  // products of slots whose coefficient is zero for a whole trial tile (e.g. the zero-padded gate
+  // channels of the seed's K = 16 ring) and leaves the gate gradients out of backward()'s map; the
+  // other backends compute them anyway. Every other gradient is unaffected.
   bool gate_grads = true;
 };
 

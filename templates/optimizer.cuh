@@ -10,7 +10,7 @@
 
 namespace rnnjit {
 
-constexpr int kOptThreads = 256;
+using opt::kOptThreads;
 
 // partial[blockIdx.x] = sum over this CTA's elements of dP^2. blockDim.x must be kOptThreads.
 extern "C" __global__ void __launch_bounds__(kOptThreads)

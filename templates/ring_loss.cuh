@@ -11,7 +11,7 @@
 
 namespace rnnjit {
 
-constexpr int kRingLossThreads = 256;
+using ring_math::kRingLossThreads;
 
 // One CTA per trial b; warp w takes the steps t = w, w + W, ... Layouts: r, dr [B][T][N];
 // angle [B][T]; cos_q, sin_q [N]; parts [B][2] = the trial's heading and bump sums over t, each

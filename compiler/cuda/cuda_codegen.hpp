@@ -6,6 +6,7 @@
 #include <string>
 
 #include "compiler/cuda/cuda_plan.hpp"
+#include "compiler/optimizer_math.hpp"
 #include "ir/module.hpp"
 
 namespace rnnjit {
@@ -48,7 +49,7 @@ void check_precision(const std::string& precision);
 std::string emit_optimizer_source();
 inline constexpr const char* kOptSumsqEntry = "rnnjit_opt_sumsq";
 inline constexpr const char* kOptAdamEntry = "rnnjit_opt_adam";
-inline constexpr int kOptThreads = 256;  // templates/optimizer.cuh
+using opt::kOptThreads;  // compiler/optimizer_math.hpp
 
 }  // namespace cuda
 }  // namespace rnnjit

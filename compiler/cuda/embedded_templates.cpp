@@ -12,11 +12,18 @@ std::string_view template_text(std::string_view name) {
 }
 
 std::string unit_text(std::string_view name) {
-  std::string out(template_text(name));
-  for (size_t at; (at = out.find("#pragma once\n")) != std::string::npos;) out.erase(at, 13);
-  for (size_t at; (at = out.find("#include")) != std::string::npos;) {
-    const size_t end = out.find('\n', at);
-    out.erase(at, end == std::string::npos ? std::string::npos : end - at + 1);
+  // Line by line: only a line that is a #pragma once or an #include directive goes.
+  const std::string_view text = template_text(name);
+  std::string out;
+  out.reserve(text.size());
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    end = end == std::string_view::npos ? text.size() : end + 1;
+    const std::string_view line = text.substr(at, end - at);
+    const size_t first = line.find_first_not_of(" \t");
+    const std::string_view body = first == std::string_view::npos ? "" : line.substr(first);
+    if (!(body.starts_with("#pragma once") || body.starts_with("#include"))) out += line;
+    at = end;
   }
   return out;
 }

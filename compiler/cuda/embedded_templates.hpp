@@ -18,9 +18,9 @@ std::span<const EmbeddedTemplate> embedded_templates();
 // The text of one template by file name; throws std::logic_error if it is not embedded.
 std::string_view template_text(std::string_view name);
 
-// The same text ready to be pasted into one NVRTC unit: without "#pragma once" (meaningless there,
-// and warned about) and without #include lines (the host-and-device headers include <math.h> for
-// the host only; NVRTC has no include path and builds the CUDA math functions in).
+// The same text ready to be pasted into one NVRTC unit: without its "#pragma once" and #include
+// lines (one unit needs no guard, and NVRTC, which has no include path, would warn about the guard
+// and look up the host-only <math.h> of the host-and-device headers).
 std::string unit_text(std::string_view name);
 
 }  // namespace rnnjit::cuda

@@ -255,6 +255,9 @@ ResidentRun CudaExecutor::backward_resident() {
 std::vector<float> CudaExecutor::download_dgates() {
   if (!run_ || !backward_done_)
     throw std::logic_error("cuda executor: download_dgates() before a backward");
+  if (!gate_grads_)
+    throw std::logic_error(
+        "cuda executor: download_dgates() after a forward with RunOptions::gate_grads = false");
   const DriverApi& d = driver();
   d.check(d.StreamSynchronize(stream_), "cuStreamSynchronize(dgates)");
   return dgates_.download(static_cast<size_t>(run_->batch * run_->steps * plan_.g));
@@ -334,7 +337,11 @@ TensorMap CudaExecutor::backward(const Tensor& dr) {
   g.dw_in = dw_in_.download(static_cast<size_t>(n * plan_.i));
   g.dalpha_part = dalpha_.download(static_cast<size_t>(g.parts * n));
   g.dbias_part = dbias_.download(static_cast<size_t>(g.parts * n));
-  return unpack_grads(plan_, module_, *params_, run, g);
+  TensorMap grads = unpack_grads(plan_, module_, *params_, run, g);
+  // Without RunOptions::gate_grads the adjoint may have skipped slots: no gate gradients to give.
+  if (!gate_grads_)
+    for (const GateBlock& gb : plan_.gates) grads.erase(gb.name);
+  return grads;
 }
 
 void CudaExecutor::launch_backward() {

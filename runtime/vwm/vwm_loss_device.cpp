@@ -6,14 +6,16 @@
 #include <stdexcept>
 #include <string>
 
-#include "compiler/cuda/embedded_templates.hpp"
 #include "templates/vwm_loss_math.cuh"
 
 #ifdef RNNJIT_HAVE_CUDA
+#include "compiler/cuda/embedded_templates.hpp"
 #include "runtime/cuda/kernel_cache.hpp"
 #endif
 
 namespace rnnjit::vwm {
+
+#ifdef RNNJIT_HAVE_CUDA
 
 std::string vwm_loss_kernel_source() {
   return "// rnnjit CUDA kernels of the VWM readout loss. Generated; compile with NVRTC "
@@ -21,8 +23,6 @@ std::string vwm_loss_kernel_source() {
          cuda::unit_text("noise_math.hpp") + "\n" + cuda::unit_text("common.cuh") + "\n" +
          cuda::unit_text("vwm_loss_math.cuh") + "\n" + cuda::unit_text("vwm_loss.cuh") + "\n";
 }
-
-#ifdef RNNJIT_HAVE_CUDA
 
 DeviceVwmLoss::DeviceVwmLoss(const LossOptions& opt, int64_t N, int64_t M)
     : opt_(opt), n_(N), m_(M) {

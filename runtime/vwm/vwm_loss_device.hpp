@@ -58,16 +58,16 @@ float vwm_reg_scale(const LossOptions& opt, int64_t B, int64_t T, int64_t N);
 // The kernels' int for an ErrorDef (vwm_math::kVwmL2 ...).
 int vwm_error_def_code(ErrorDef def);
 
-// The NVRTC source of the five kernels: noise_math.hpp + common.cuh + vwm_loss_math.cuh +
-// vwm_loss.cuh. Not specialised: error_def and noise kind are kernel arguments.
-std::string vwm_loss_kernel_source();
-
 // The kernels' entry points, in launch order.
 inline constexpr const char* kVwmLossEntries[] = {"rnnjit_vwm_readout", "rnnjit_vwm_trial",
                                                   "rnnjit_vwm_dr", "rnnjit_vwm_df_partial",
                                                   "rnnjit_vwm_df_reduce"};
 
 #ifdef RNNJIT_HAVE_CUDA
+// The NVRTC source of the five kernels: noise_math.hpp + common.cuh + vwm_loss_math.cuh +
+// vwm_loss.cuh. Not specialised: error_def and noise kind are kernel arguments.
+std::string vwm_loss_kernel_source();
+
 // The kernels compiled for the current device (through the kernel cache) and loaded, for one
 // readout shape (N neurons, M items) and one set of loss options. Owns the scratch buffers, which
 // grow with B T on demand (a cuMemAlloc, the only call that may block) and are reused: launches

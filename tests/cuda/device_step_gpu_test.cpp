@@ -1,14 +1,14 @@
 // On a GPU (ctest label gpu): the device-resident training step.
 //   DeviceOptimizerGpu: the optimiser kernels against their host twin (param_segments.hpp, itself
 //     checked in CI against train::Adam through pack_params/unpack_grads), three steps, on buffers
-//     this test owns: sum of squares, masters, every packed buffer.
+//     this test owns: sum of squares, masters, moments, every packed buffer.
 //   RingDeviceStepGpu: a few training steps of the ring with everything on the device against the
 //     host loop on the same CUDA executor (model.run + Adam::step in float64): with and without
 //     gain networks, and K = 16 zero padded (the kernels skip its 14 empty slots): losses,
 //     gradient norms and the parameters afterwards.
 //   RingDeviceStepGpu.ResumeRestoresMastersAndMoments: train_ring 10 steps straight against 5
-//   steps,
-//     a checkpoint and 5 resumed steps, on the device (equal up to the weight gradients' atomics).
+//     steps, a checkpoint and 5 resumed steps, on the device (equal up to the weight gradients'
+//     atomics).
 //   VwmDeviceStepGpu: train_vwm on the device against train_vwm's host loop (RNNJIT_DEVICE_STEP=0)
 //     on the same CUDA executor, spike noise included: the losses of every iteration.
 // Without a device every test prints "SKIPPED: no CUDA device" and passes.
@@ -125,6 +125,20 @@ TEST_P(DeviceOptimizerGpu, MatchesTheHostTwin) {
     expect_close(w_in.download(twin.w_in.size()), twin.w_in, 1e-6, at + " w_in");
     expect_close(bias.download(twin.bias.size()), twin.bias, 1e-6, at + " bias");
     expect_close(alpha.download(twin.alpha.size()), twin.alpha, 1e-6, at + " alpha");
+    // The moments the device keeps (copied into `moments`) against the twin's.
+    for (const auto& s : segs) {
+      Tensor dm, dv;
+      ASSERT_TRUE(moments.moments(s.name, &dm, &dv)) << at << " " << s.name;
+      std::vector<float> gm, gv, wm, wv;
+      for (int64_t e = 0; e < s.view.count; ++e) {
+        gm.push_back(static_cast<float>(dm.at_f64(e)));
+        gv.push_back(static_cast<float>(dv.at_f64(e)));
+        wm.push_back(m1[static_cast<size_t>(s.offset + e)]);
+        wv.push_back(m2[static_cast<size_t>(s.offset + e)]);
+      }
+      expect_close(gm, wm, 1e-6, at + " first moment of " + s.name);
+      expect_close(gv, wv, 1e-6, at + " second moment of " + s.name);
+    }
   }
 }
 

@@ -19,6 +19,7 @@
 #include "runtime/cuda/host_pack.hpp"
 #include "runtime/cuda/param_segments.hpp"
 #include "runtime/train/ring/ring_loss_device.hpp"
+#include "runtime/train/ring/ring_loss_math.hpp"
 #include "runtime/vwm/vwm_loss_device.hpp"
 #include "templates/vwm_loss_math.cuh"
 #include "tests/cuda/cuda_test_specs.hpp"
@@ -205,11 +206,8 @@ TEST(KernelTextEmulation, OptimizerKernelsMatchTheirHostTwin) {
   cuda::PackedParams pk = cuda::pack_params(plan, m, params), pt = pk;
   std::vector<float> mk = cuda::masters_from(segs, params), mt = mk;
   std::vector<float> m1k(mk.size(), 0.f), m2k(mk.size(), 0.f), m1t = m1k, m2t = m2k;
-  std::normal_distribution<double> nd(0.0, 0.3);
   auto randv = [&](int64_t count) {
-    std::vector<float> v(static_cast<size_t>(count));
-    for (float& x : v) x = static_cast<float>(nd(rng));
-    return v;
+    return cuda_test::random_floats(static_cast<size_t>(count), rng, 0.3);
   };
   const int64_t n = plan.n, parts = 3;
   const std::vector<float> gb = randv(plan.m * n * n), gi = randv(n * plan.i),
@@ -272,12 +270,14 @@ TEST(KernelTextEmulation, RingLossKernelMatchesItsHostTwin) {
       for (float& x : angle) x = ang(rng);
       std::vector<float> dr_k(r.size(), NAN), dr_t(r.size()), p_k(2 * b, NAN), p_t(2 * b);
       ring_loss_twin(tb, r.data(), angle.data(), b, t, 0.2f, dr_t.data(), p_t.data());
-      mod.launch(static_cast<unsigned>(b), 1, 1, 256, static_cast<size_t>(4 * t + 1) * 4, [&] {
-        kernel(r.data(), angle.data(), tb.cos_q.data(), tb.sin_q.data(),
-               static_cast<float>(tb.a_cc), static_cast<float>(tb.a_sc),
-               static_cast<float>(tb.a_cs), static_cast<float>(tb.a_ss), 0.2f, static_cast<int>(b),
-               static_cast<int>(t), static_cast<int>(n), dr_k.data(), p_k.data());
-      });
+      mod.launch(static_cast<unsigned>(b), 1, 1, ring_math::kRingLossThreads,
+                 static_cast<size_t>(4 * t + 1) * 4, [&] {
+                   kernel(r.data(), angle.data(), tb.cos_q.data(), tb.sin_q.data(),
+                          static_cast<float>(tb.a_cc), static_cast<float>(tb.a_sc),
+                          static_cast<float>(tb.a_cs), static_cast<float>(tb.a_ss), 0.2f,
+                          static_cast<int>(b), static_cast<int>(t), static_cast<int>(n),
+                          dr_k.data(), p_k.data());
+                 });
       // The twin follows the kernel's order of operations: equal up to the host's libm.
       for (size_t e = 0; e < dr_k.size(); ++e)
         ASSERT_NEAR(dr_k[e], dr_t[e], 1e-6 * (1 + std::abs(dr_t[e]))) << "N=" << n << " T=" << t;

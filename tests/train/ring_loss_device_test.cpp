@@ -6,9 +6,13 @@
 #include <cstdio>
 #include <string>
 
-#include "compiler/cuda/embedded_templates.hpp"
-#include "runtime/cuda/nvrtc_compile.hpp"
 #include "tests/train/ring_loss_cases.hpp"
+
+#ifdef RNNJIT_HAVE_CUDA
+#include "compiler/cuda/embedded_templates.hpp"
+#include "runtime/cuda/nvrtc_api.hpp"
+#include "runtime/cuda/nvrtc_compile.hpp"
+#endif
 
 namespace rnnjit::train::ring {
 namespace {
@@ -108,7 +112,15 @@ TEST(RingLossTwin, TablesHoldTheReadoutConstants) {
   EXPECT_FLOAT_EQ(tb.sin_q[2], static_cast<float>(ro.sin_q[2]));
 }
 
+#ifdef RNNJIT_HAVE_CUDA
+#define REQUIRE_NVRTC()                                                   \
+  do {                                                                    \
+    std::string why;                                                      \
+    if (!cuda::nvrtc_available(&why)) GTEST_SKIP() << "SKIPPED: " << why; \
+  } while (0)
+
 TEST(RingLossKernel, CompilesWithNvrtc) {
+  REQUIRE_NVRTC();
   const std::string source = ring_loss_kernel_source();
   for (const char* arch : {"sm_80", "sm_90"}) {
     SCOPED_TRACE(arch);
@@ -121,10 +133,12 @@ TEST(RingLossKernel, CompilesWithNvrtc) {
 
 // The shared math header must sit in one unit with noise_math.hpp (each defines its own macro).
 TEST(RingLossKernel, CompilesBesideNoiseMath) {
+  REQUIRE_NVRTC();
   const std::string source =
       std::string(cuda::template_text("noise_math.hpp")) + "\n" + ring_loss_kernel_source();
   EXPECT_NE(nvrtc_compile(source, "sm_80", false).find("rnnjit_ring_loss"), std::string::npos);
 }
+#endif  // RNNJIT_HAVE_CUDA
 
 }  // namespace
 }  // namespace rnnjit::train::ring

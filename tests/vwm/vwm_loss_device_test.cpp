@@ -7,8 +7,10 @@
 #include <cstdio>
 #include <string>
 
+#ifdef RNNJIT_HAVE_CUDA
 #include "runtime/cuda/nvrtc_api.hpp"
 #include "runtime/cuda/nvrtc_compile.hpp"
+#endif
 #include "tests/vwm/vwm_loss_device_cases.hpp"
 
 namespace rnnjit::vwm {
@@ -163,6 +165,7 @@ TEST(VwmLossTwin, AssemblesTheResult) {
   EXPECT_TRUE(res.dr.empty());
 }
 
+#ifdef RNNJIT_HAVE_CUDA
 TEST(VwmLossKernel, CompilesWithNvrtc) {
   std::string why;
   if (!cuda::nvrtc_available(&why)) {
@@ -181,6 +184,7 @@ TEST(VwmLossKernel, CompilesWithNvrtc) {
     EXPECT_FALSE(nvrtc_compile(source, arch, /*cubin=*/true).empty());
   }
 }
+#endif  // RNNJIT_HAVE_CUDA
 
 }  // namespace
 }  // namespace rnnjit::vwm

@@ -1,6 +1,7 @@
 #include "runtime/train/ring/ring_device_step.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -15,11 +16,44 @@
 
 namespace rnnjit::train::ring {
 
+#ifdef RNNJIT_HAVE_CUDA
+namespace {
+
+// Why the device step cannot train this model ("" when it can): the loss kernel's step limit, a
+// cell that packs other gate columns than the ring's, or a learned tensor the device optimiser
+// does not map (it would silently never be trained).
+std::string device_step_obstacle(RingModel& model) {
+  if (model.config().task.seq_len > kRingLossMaxT)
+    return "trials longer than " + std::to_string(kRingLossMaxT) + " steps";
+  const cuda::CudaPlan& plan = cuda::plan_of(model.executor());
+  if (plan.g != model.gate_channels()) return "the cell packs other gate columns than the ring's";
+  std::vector<cuda::ParamSegment> segs;
+  try {
+    segs = cuda::plan_segments(plan, model.module(), model.nonnegative(), &model.learned());
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  for (const ir::Value& v : model.module().values) {
+    if (!model.learned().count(v.name)) continue;
+    bool mapped = false;
+    for (const cuda::ParamSegment& s : segs) mapped = mapped || s.name == v.name;
+    if (!mapped) return "the device optimiser does not map the learned tensor '" + v.name + "'";
+  }
+  return "";
+}
+
+}  // namespace
+#endif
+
 bool use_device_step(RingModel& model) {
   const char* e = std::getenv("RNNJIT_DEVICE_STEP");
   if (model.executor().backend() != "cuda" || (e && std::string(e) == "0")) return false;
 #ifdef RNNJIT_HAVE_CUDA
-  return model.config().task.seq_len <= kRingLossMaxT;  // beyond: the host loop
+  const std::string why = device_step_obstacle(model);
+  if (!why.empty())
+    std::fprintf(stderr, "rnnjit train: the host loop trains this model on cuda (%s)\n",
+                 why.c_str());
+  return why.empty();
 #else
   return false;
 #endif
@@ -57,8 +91,8 @@ struct RingDeviceStep::Impl {
 RingDeviceStep::RingDeviceStep(RingModel& model, Adam& adam) {
   if (model.executor().backend() != "cuda")
     throw std::logic_error("ring device step: the model does not run on the CUDA backend");
-  if (cuda::plan_of(model.executor()).g != model.gate_channels())
-    throw std::logic_error("ring device step: the cell packs more gate columns than the ring's");
+  if (const std::string why = device_step_obstacle(model); !why.empty())
+    throw std::logic_error("ring device step: " + why);
   impl_ = std::make_unique<Impl>(model, adam);
 }
 

@@ -7,10 +7,10 @@
 #include <limits>
 #include <stdexcept>
 
-#include "compiler/cuda/embedded_templates.hpp"
 #include "runtime/train/ring/ring_loss_math.hpp"
 
 #ifdef RNNJIT_HAVE_CUDA
+#include "compiler/cuda/embedded_templates.hpp"
 #include "runtime/cuda/kernel_cache.hpp"
 #endif
 
@@ -118,13 +118,13 @@ void ring_loss_twin(const RingLossTables& tb, const float* r, const float* angle
   }
 }
 
+#ifdef RNNJIT_HAVE_CUDA
+
 std::string ring_loss_kernel_source() {
   return "// rnnjit CUDA kernel of the ring loss. Generated; compile with NVRTC (-std=c++17).\n" +
          cuda::unit_text("ring_loss_math.hpp") + "\n" + cuda::unit_text("common.cuh") + "\n" +
          cuda::unit_text("ring_loss.cuh") + "\n";
 }
-
-#ifdef RNNJIT_HAVE_CUDA
 
 DeviceRingLoss::DeviceRingLoss(const RingReadout& ro) : tables_(make_ring_loss_tables(ro)) {
   if (tables_.n > std::numeric_limits<int>::max())
@@ -165,7 +165,7 @@ void DeviceRingLoss::launch(CUdeviceptr r, CUdeviceptr angle, int64_t B, int64_t
   void* args[] = {&r,    &angle,       &cq, &sq, &a_cc, &a_sc, &a_cs,
                   &a_ss, &bump_weight, &b,  &t,  &n,    &dr,   &parts};
   const unsigned smem = static_cast<unsigned>((4 * T + 1) * sizeof(float));
-  constexpr unsigned kThreads = 256;  // kRingLossThreads in templates/ring_loss.cuh
+  constexpr unsigned kThreads = ring_math::kRingLossThreads;
   const cuda::DriverApi& d = cuda::driver();
   d.check(d.LaunchKernel(fn_, static_cast<unsigned>(b), 1, 1, kThreads, 1, 1, smem, stream, args,
                          nullptr),

@@ -38,10 +38,10 @@ inline constexpr int64_t kRingLossMaxT = (48 * 1024 / 4 - 1) / 4;
 void ring_loss_twin(const RingLossTables& tb, const float* r, const float* angle, int64_t B,
                     int64_t T, float bump_weight, float* dr, float* parts);
 
+#ifdef RNNJIT_HAVE_CUDA
 // The NVRTC source of the kernel: ring_loss_math.hpp + common.cuh + ring_loss.cuh.
 std::string ring_loss_kernel_source();
 
-#ifdef RNNJIT_HAVE_CUDA
 // The kernel compiled for the current device (through the kernel cache) and loaded, with the
 // readout's cos q and sin q uploaded once. Uses the primary context of rnnjit::cuda::device().
 class DeviceRingLoss {

@@ -37,6 +37,9 @@
 namespace rnnjit {
 namespace ring_math {
 
+// Threads per CTA of the kernel (its launcher uses the same constant).
+inline constexpr int kRingLossThreads = 256;
+
 // The readout constants above, rounded to float.
 struct RingConsts {
   float a_cc, a_sc, a_cs, a_ss;

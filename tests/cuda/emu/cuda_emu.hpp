@@ -133,7 +133,9 @@ inline auto max(A a, B b) {
 }
 
 // Runs body(ctx) as every thread of a (gx, gy, gz) grid of `threads`-thread blocks, block after
-// block, with `smem_bytes` of zeroed dynamic shared memory per block.
+// block, with `smem_bytes` of dynamic shared memory per block filled with 0xFF bytes (NaN floats),
+// so a read of an unwritten element shows. (Static __shared__ arrays keep the previous block's
+// values.)
 extern "C" __attribute__((used)) void rnnjit_emu_launch(unsigned gx, unsigned gy, unsigned gz,
                                                         unsigned threads, size_t smem_bytes,
                                                         void (*body)(void*), void* ctx) {

@@ -1,6 +1,7 @@
 #include "tests/cuda/emu/emu_module.hpp"
 
 #include <dlfcn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -39,7 +40,18 @@ EmuModule::EmuModule(const std::string& cuda_source, const std::string& tag) {
       fs::temp_directory_path() / ("rnnjit-emu-" + std::to_string(::getpid()) + "-" + tag);
   fs::create_directories(dir);
   dir_ = dir.string();
-  const fs::path src = dir / (tag + ".cpp"), so = dir / (tag + ".so");
+  try {
+    build(cuda_source, tag);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);  // the destructor does not run for a constructor that throws
+    throw;
+  }
+}
+
+void EmuModule::build(const std::string& cuda_source, const std::string& tag) {
+  namespace fs = std::filesystem;
+  const fs::path src = fs::path(dir_) / (tag + ".cpp"), so = fs::path(dir_) / (tag + ".so");
   {
     std::ofstream f(src);
     f << emulator_text(cuda_source);
@@ -47,14 +59,16 @@ EmuModule::EmuModule(const std::string& cuda_source, const std::string& tag) {
   }
   // -Bsymbolic: each module binds to its own emulator state, whatever else is loaded.
   const std::string cmd = std::string(RNNJIT_EMU_CXX) +
-                          " -std=c++20 -O1 -w -fPIC -shared -pthread -Wl,-Bsymbolic -include " +
-                          RNNJIT_SOURCE_DIR "/tests/cuda/emu/cuda_emu.hpp " + src.string() +
-                          " -o " + so.string();
+                          " -std=c++20 -O1 -w -fPIC -shared -pthread -Wl,-Bsymbolic -include '" +
+                          RNNJIT_SOURCE_DIR "/tests/cuda/emu/cuda_emu.hpp' '" + src.string() +
+                          "' -o '" + so.string() + "'";
   int status = 0;
   const std::string log = run_capturing(cmd, &status);
   if (status != 0)
-    throw std::runtime_error("emulator build failed (" + std::to_string(status) + "): " + cmd +
-                             "\n" + log.substr(0, 6000));
+    throw std::runtime_error(
+        "emulator build failed (" +
+        (WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status)) : "killed") +
+        "): " + cmd + "\n" + log.substr(0, 6000));
   handle_ = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle_) throw std::runtime_error(std::string("dlopen: ") + dlerror());
 }

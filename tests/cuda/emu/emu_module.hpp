@@ -32,6 +32,7 @@ class EmuModule {
               const std::function<void()>& thread_body) const;
 
  private:
+  void build(const std::string& cuda_source, const std::string& tag);
   void* handle_ = nullptr;
   std::string dir_;
 };
