@@ -2,7 +2,8 @@
 # Packs the GPU checks for a machine that has a GPU but not this project's build dependencies (the
 # device machine: Ubuntu, no LLVM 19, maybe no cairo or Eigen): builds them here without LLVM into
 # build-gpu/ and copies the executables, the shared libraries they need beyond the C and C++
-# runtimes, and scripts/gpu-run.sh into gpu-kit/ (ignored by git, a few MiB).
+# runtimes, and scripts/gpu-run.sh into gpu-kit/ (ignored by git; 19 MiB by `du -sh gpu-kit` on
+# 2026-11-30).
 #   bash scripts/gpu-kit.sh
 #   device tool: run(carry=["gpu-kit"], command="bash gpu-kit/run.sh tests", timeout_s=540)
 #                then the same with "train" and "bench"; results (summary.txt, logs-*.tgz)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine from the repository root (copied there by scripts/gpu-kit.sh as
-# gpu-kit/run.sh). Two phases, one device call each (the device tool allows 600 s per call and
+# gpu-kit/run.sh). Three phases, one device call each (the device tool allows 600 s per call and
 # returns at most 8 files from $OUT, so everything goes into one archive plus a summary):
 #   bash gpu-kit/run.sh tests   # GPU tests, eager-reference tests, the kernel speed table (~5 min)
 #   bash gpu-kit/run.sh train   # the ring and VWM GPU targets, device step vs host loop (~6 min)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs, builds, and runs the default test suite (everything but the labels gpu and slow).
+# Installs, builds, and runs the default test suite (everything but the label slow).
 # A machine without a GPU runs the gpu-labelled tests too: they print "SKIPPED: no CUDA device".
 set -euo pipefail
 cd "$(dirname "$0")/.."

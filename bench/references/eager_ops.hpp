@@ -5,8 +5,8 @@
 //   host  (eager_ops_host.cpp): plain loops on the CPU. CI checks the op sequence with it against
 //         the float64 reference, as llm.c checks each CUDA kernel against a CPU version.
 //   cuda  (eager_ops_cuda.cpp): cuBLAS SGEMM (libcublas dlopened, like the driver) and
-//   NVRTC-compiled
-//         kernels whose bodies are the host loops' bodies, one thread per output element.
+//         NVRTC-compiled kernels whose bodies are the host loops' bodies, one thread per output
+//         element.
 //
 // Pointers are device addresses for cuda (never dereferenced on the host) and host addresses for
 // host. Matrices are row-major with explicit leading dimensions, so a step slice of a [B][T][C]

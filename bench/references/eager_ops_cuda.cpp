@@ -15,6 +15,7 @@
 #include "bench/references/eager_ops.hpp"
 #include "compiler/cuda/embedded_templates.hpp"
 #include "runtime/cuda/cuda_driver.hpp"
+#include "runtime/cuda/device_buffer.hpp"
 #include "runtime/cuda/dynlib.hpp"
 #include "runtime/cuda/nvrtc_compile.hpp"
 
@@ -427,19 +428,17 @@ double measure_cuda_sgemm_gflops(int n) {
   const cuda::DriverApi& d = cuda::driver();
   Cublas blas;
   const size_t count = static_cast<size_t>(n) * static_cast<size_t>(n);
-  CUdeviceptr a = 0, b = 0, c = 0;
-  d.check(d.MemAlloc(&a, count * sizeof(float)), "cuMemAlloc(peak)");
-  d.check(d.MemAlloc(&b, count * sizeof(float)), "cuMemAlloc(peak)");
-  d.check(d.MemAlloc(&c, count * sizeof(float)), "cuMemAlloc(peak)");
+  cuda::DeviceBuffer a, b, c;  // freed on every path, a throwing call's included
+  a.reserve(count), b.reserve(count), c.reserve(count);
   // Ones: finite products, and the same work a random matrix gets (no data-dependent speed).
-  d.check(d.MemsetD32Async(a, 0x3f800000u, count, nullptr), "cuMemsetD32Async(peak)");
-  d.check(d.MemsetD32Async(b, 0x3f800000u, count, nullptr), "cuMemsetD32Async(peak)");
+  d.check(d.MemsetD32Async(a.ptr(), 0x3f800000u, count, nullptr), "cuMemsetD32Async(peak)");
+  d.check(d.MemsetD32Async(b.ptr(), 0x3f800000u, count, nullptr), "cuMemsetD32Async(peak)");
   const double ms = median_event_ms(
-      [&] { blas.gemm_row_major(false, false, n, n, n, fptr(a), n, fptr(b), n, 0.f, fptr(c), n); },
+      [&] {
+        blas.gemm_row_major(false, false, n, n, n, fptr(a.ptr()), n, fptr(b.ptr()), n, 0.f,
+                            fptr(c.ptr()), n);
+      },
       3, 10);
-  d.MemFree(a);
-  d.MemFree(b);
-  d.MemFree(c);
   return 2.0 * n * static_cast<double>(n) * n / (ms * 1e6);
 }
 

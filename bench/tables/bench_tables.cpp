@@ -161,6 +161,19 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "rnnjit_bench_tables: unknown argument '{}'\n", argv[1]);
     return 2;
   }
+  if (backend != "auto" && backend != "cpu" && backend != "cuda") {
+    fmt::print(stderr, "rnnjit_bench_tables: --backend must be auto, cpu or cuda, not '{}'\n",
+               backend);
+    return 2;
+  }
+  // The spec first: a bad path or field is reported before any measuring.
+  ModelSpec spec;
+  try {
+    spec = parse_spec_file(spec_path);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}\n", e.what());
+    return 2;
+  }
   if (backend == "auto") backend = cuda_device_available() ? "cuda" : "cpu";
   if (backend == "cpu" && !have_llvm_backend()) {
     fmt::print("SKIPPED: built without the LLVM CPU backend and no CUDA device\n");
@@ -187,7 +200,6 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("fp32_peak_gflops", fmt::format("{:.1f}", peak));
   benchmark::AddCustomContext("spec", spec_path);
 
-  const ModelSpec spec = parse_spec_file(spec_path);
   for (const bool train : {false, true})
     for (const SweepPoint& pt : bench::seed_table_points(!spec.gates.empty()))
       for (const bool eager : {false, true}) {
@@ -207,7 +219,12 @@ int main(int argc, char** argv) {
         auto* b = benchmark::RegisterBenchmark(name.c_str(),
                                                [c](benchmark::State& st) { run_case(st, c); });
         b->Unit(benchmark::kMillisecond);
-        if (backend == "cuda") b->UseManualTime();
+        // CUDA events on the GPU; wall time on the CPU (the JIT's thread pool works beside the
+        // main thread, whose CPU time would understate the run).
+        if (backend == "cuda")
+          b->UseManualTime();
+        else
+          b->UseRealTime();
         if (quick) b->Iterations(1);
       }
   benchmark::RunSpecifiedBenchmarks();

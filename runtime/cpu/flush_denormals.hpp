@@ -2,8 +2,9 @@
 //
 // Why: float32 values below 1.2e-38 (subnormals) cost a microcode assist per operation on x86. They
 // appear in real runs: with a strong uniform inhibition the pre-activations reach s ~ -13 and
-// gelu'(s) ~ exp(-s^2/2) underflows, so the adjoint and weight-gradient kernels spent 1.4 s instead
-// of ~0.1 s on one training step at B=256, N=512, T=20 (measured 2026-11-30). Flushing them changes
+// gelu'(s) ~ exp(-s^2/2) underflows, so the adjoint and weight-gradient kernels spent 1.9 s (1374 +
+// 529 ms) of a 2034 ms training step at B=256, N=512, T=20, against 122 ms for the whole step
+// flushed (bench/README.md, "Subnormals", 2026-11-30). Flushing them changes
 // results only below 1.2e-38 (2.2e-308 in float64), far under every tolerance, and is what GPUs do
 // in their fast paths. The previous MXCSR is restored, so code that embeds the runtime is
 // unaffected.

@@ -29,7 +29,6 @@ TEST_P(EagerGpuHost, OpSequenceMatchesTheFloat64Reference) {
   auto eager = bench::make_eager_gpu_host_emulation(cuda_test::make_module(c.spec));
   EXPECT_EQ(eager->backend(), "eager-gpu-host");
   cuda_test::check_eager_against_reference(*eager, c, 4000 + GetParam());
-  EXPECT_GE(eager->time_device_ms(true, 0, 1), 0.0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, EagerGpuHost, ::testing::Range<size_t>(0, eager_cases().size()),

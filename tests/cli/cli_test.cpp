@@ -40,9 +40,10 @@ class Cli : public ::testing::Test {
 TEST_F(Cli, HelpListsEveryCommand) {
   Result r = run("--help");
   EXPECT_EQ(r.code, 0);
-  for (const char* c : {"compile", "init", "inputs", "run", "grad"})
-    EXPECT_NE(r.output.find(c), std::string::npos) << c;
-  for (const char* c : {"compile", "init", "inputs", "run", "grad"}) {
+  const char* commands[] = {"compile", "init",  "inputs", "run",
+                            "grad",    "train", "bench",  "analyze"};
+  for (const char* c : commands) EXPECT_NE(r.output.find(c), std::string::npos) << c;
+  for (const char* c : commands) {
     Result h = run(std::string(c) + " --help");
     EXPECT_EQ(h.code, 0) << c << ": " << h.output;
     EXPECT_NE(h.output.find("Usage"), std::string::npos) << h.output;

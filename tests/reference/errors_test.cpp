@@ -113,27 +113,6 @@ TEST(ReferenceErrors, AFailedForwardKeepsThePreviousRun) {
       ASSERT_EQ(after.at(name).at_f64(e), g.at_f64(e)) << name;
 }
 
-// Spike noise is supported since the Noise op landed (noise_op_test.cpp): a noisy cell runs, and
-// its rates depend on RunOptions::noise_seed.
-TEST(ReferenceErrors, SpikeNoiseRunsAndDependsOnTheSeed) {
-  CellConfig c;
-  ModelSpec spec = make_spec(c);
-  spec.noise.kind = ir::Noise::Gamma;
-  spec.noise.factor = 0.05;
-  const ir::Module m = compile_module(spec);
-  Rng rng(seed_for("noise"));
-  const CellData d = random_cell_data(m, c.act, c.b, c.t, rng);
-  reference::ReferenceExecutor ex(m);
-  RunOptions a, b;
-  a.noise_seed = 1;
-  b.noise_seed = 2;
-  const Tensor ra = ex.forward(d.params, d.inputs, a);
-  const Tensor rb = ex.forward(d.params, d.inputs, b);
-  double diff = 0;
-  for (int64_t e = 0; e < ra.numel(); ++e) diff += std::abs(ra.at_f64(e) - rb.at_f64(e));
-  EXPECT_GT(diff, 0.0);
-}
-
 // A cell with no gate and no input: T comes from RunOptions::steps, and is required.
 TEST(ReferenceContract, StepsOptionDrivesACellWithoutInputs) {
   ModelSpec spec;
