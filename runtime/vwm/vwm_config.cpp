@@ -28,6 +28,12 @@ std::string_view name(ErrorDef e) {
   return "rad";
 }
 
+std::optional<ErrorDef> parse_error_def(std::string_view s) {
+  for (ErrorDef e : {ErrorDef::L2, ErrorDef::SqrtL2, ErrorDef::Rad, ErrorDef::Exp})
+    if (name(e) == s) return e;
+  return std::nullopt;
+}
+
 SourceLoc VwmConfig::loc(const std::string& key_path) const {
   auto it = locs.find(key_path);
   if (it != locs.end()) return it->second;
@@ -254,17 +260,9 @@ VwmConfig parse_root(const YAML::Node& root, const std::string& file) {
            {"num_iterations", [&](const Field& f) { c.num_iterations = nonneg_int(f); }},
            {"error_def",
             [&](const Field& f) {
-              const std::string t = f.as_string("one of l2, sqrtl2, rad, exp");
-              if (t == "l2")
-                c.error_def = ErrorDef::L2;
-              else if (t == "sqrtl2")
-                c.error_def = ErrorDef::SqrtL2;
-              else if (t == "rad")
-                c.error_def = ErrorDef::Rad;
-              else if (t == "exp")
-                c.error_def = ErrorDef::Exp;
-              else
-                f.expected("one of l2, sqrtl2, rad, exp");
+              const auto e = parse_error_def(f.as_string("one of l2, sqrtl2, rad, exp"));
+              if (!e) f.expected("one of l2, sqrtl2, rad, exp");
+              c.error_def = *e;
             }},
            {"eta", [&](const Field& f) { c.eta = pos_num(f); }},
            {"lambda_reg", [&](const Field& f) { c.lambda_reg = nonneg_num(f); }},
@@ -328,23 +326,41 @@ VwmConfig parse_root(const YAML::Node& root, const std::string& file) {
     all_defaulted(c, "model_and_logging_params", log_keys);
   if (!sections_seen.count("fpf_params")) all_defaulted(c, "fpf_params", fpf_keys);
 
+  if (item_num_field) c.locs["model_params.item_num"] = item_num_field->loc();
+  validate_config(c);
+  return c;
+}
+
+}  // namespace
+
+void validate_config(const VwmConfig& c) {
+  // Values each key must have (the YAML reader checks these as it reads, with the key's position;
+  // a config.json read back is checked here).
+  auto need = [&](bool ok, const std::string& key, const std::string& what) {
+    if (!ok) throw SpecError(c.loc(key), "field '" + key + "' must be " + what);
+  };
+  need(c.num_neurons >= 1, "model_params.num_neurons", "a positive integer");
+  need(c.max_item_num >= 1, "model_params.max_item_num", "a positive integer");
+  need(!c.item_num.empty(), "model_params.item_num", "a non-empty list of set sizes");
+  for (int64_t s : c.item_num) need(s >= 1, "model_params.item_num", "positive set sizes");
+  need(c.dt > 0, "model_params.dt", "positive");
+  need(c.tau_min > 0, "model_params.tau_min", "positive");
+  need(c.T_init >= 0 && c.T_stimi >= 0 && c.T_delay >= 0 && c.T_decode >= 0,
+       "model_params.T_decode", "non-negative, as T_init, T_stimi and T_delay");
+  need(c.num_trials >= 1, "training_params.num_trials", "a positive integer");
+  need(c.eta > 0, "training_params.eta", "positive");
   // Checks across keys, reported at the later-read key.
   for (int64_t s : c.item_num)
-    if (s > c.max_item_num) {
-      const SourceLoc l =
-          item_num_field ? item_num_field->loc() : c.loc("model_params.max_item_num");
-      throw SpecError(l, "field 'model_params.item_num' has set size " + std::to_string(s) +
-                             " but max_item_num is " + std::to_string(c.max_item_num));
-    }
+    if (s > c.max_item_num)
+      throw SpecError(c.loc("model_params.item_num"),
+                      "field 'model_params.item_num' has set size " + std::to_string(s) +
+                          " but max_item_num is " + std::to_string(c.max_item_num));
   if (c.tau_max <= c.tau_min)
     throw SpecError(c.loc("model_params.tau_max"),
                     "field 'model_params.tau_max' (" + python_float_repr(c.tau_max) +
                         ") must be greater than tau_min (" + python_float_repr(c.tau_min) + ")");
   validate_timeline(c);
-  return c;
 }
-
-}  // namespace
 
 VwmConfig parse_vwm_config_string(const std::string& yaml, const std::string& path_for_messages) {
   YAML::Node root;

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,8 @@ namespace rnnjit::vwm {
 
 enum class ErrorDef { L2, SqrtL2, Rad, Exp };
 std::string_view name(ErrorDef e);  // "l2" | "sqrtl2" | "rad" | "exp"
+// The ErrorDef of a name, if it is one.
+std::optional<ErrorDef> parse_error_def(std::string_view s);
 
 // One key that was read but has no effect, with why ("not used by rnnjit: ...", "unknown key").
 struct IgnoredKey {
@@ -128,6 +131,11 @@ std::string python_float_repr(double x);
 // and factor (none when the factor is 0). Initial scales follow the seed: |N(0,1)|/sqrt(N) for W,
 // |N(0,1)| * 2 for a positive B, N(0,1) * 10 otherwise. Throws SpecError at the offending key for
 // what the cell cannot express (e.g. spike_noise_type csnr, tau_min < dt).
+// The checks every config passes, whichever file it came from: positive sizes and rates, set
+// sizes within max_item_num, tau_max > tau_min, a decode window of at least one step. Throws
+// SpecError naming the field.
+void validate_config(const VwmConfig& c);
+
 ModelSpec to_model_spec(const VwmConfig& c);
 
 // Names used in the spec and the executors' TensorMaps.

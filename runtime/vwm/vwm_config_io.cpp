@@ -89,14 +89,8 @@ void describe(Io& io, VwmConfig& c) {
   std::string err(name(c.error_def));
   io.field(tp, "error_def", err, s);
   if (!io.writing) {
-    if (err == "l2")
-      c.error_def = ErrorDef::L2;
-    else if (err == "sqrtl2")
-      c.error_def = ErrorDef::SqrtL2;
-    else if (err == "rad")
-      c.error_def = ErrorDef::Rad;
-    else if (err == "exp")
-      c.error_def = ErrorDef::Exp;
+    if (const auto e = parse_error_def(err))
+      c.error_def = *e;
     else
       io.fail(tp + ".error_def", "one of l2, sqrtl2, rad, exp");
   }
@@ -167,6 +161,7 @@ VwmConfig vwm_config_from_json(const nlohmann::json& j, const std::string& where
   io.where = where;
   describe(io, c);
   c.path = where;
+  validate_config(c);
   return c;
 }
 

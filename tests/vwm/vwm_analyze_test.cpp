@@ -244,6 +244,26 @@ TEST(VwmConfigJson, WrongTypeAndMissingFileAreSpecErrors) {
   EXPECT_THROW(load_vwm_config_json(fresh_dir("none") + "/config.json"), SpecError);
 }
 
+// A config.json read back passes the same value and cross-field checks as a YAML config.
+TEST(VwmConfigJson, ValuesAreCheckedLikeTheYamlReaderChecksThem) {
+  auto rejects = [](const char* section, const char* key, nlohmann::json value) {
+    nlohmann::json j = vwm_config_to_json(VwmConfig{});
+    j[section][key] = value;
+    try {
+      vwm_config_from_json(j, "x.json");
+      ADD_FAILURE() << key << " = " << value.dump() << " was accepted";
+    } catch (const SpecError& e) {
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+    }
+  };
+  rejects("model_params", "num_neurons", 0);
+  rejects("model_params", "T_decode", 0.0);
+  rejects("model_params", "tau_max", 10.0);                             // below tau_min
+  rejects("model_params", "item_num", nlohmann::json::array({1, 11}));  // above max_item_num
+  rejects("training_params", "num_trials", 0);
+  EXPECT_NO_THROW(vwm_config_from_json(vwm_config_to_json(VwmConfig{}), "x.json"));
+}
+
 TEST_F(VwmAnalyze, TrainerWritesTheConfigAndLoadRunReadsIt) {
   ASSERT_TRUE(fs::exists(dir + "/config.json"));
   const LoadedRun run = load_run(dir);
