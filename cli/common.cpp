@@ -1,5 +1,7 @@
 #include "cli/common.hpp"
 
+#include "runtime/executor.hpp"
+
 #include <fmt/core.h>
 
 #include <iostream>
@@ -51,8 +53,7 @@ std::string required(const cxxopts::ParseResult& r, const std::string& flag) {
 
 std::string backend_option(const cxxopts::ParseResult& r) {
   const std::string b = r["backend"].as<std::string>();
-  if (b != "reference" && b != "cpu" && b != "cuda" && b != "auto")
-    throw UsageError("unknown backend '" + b + "' (expected reference, cpu, cuda or auto)");
+  if (!is_backend_name(b)) throw UsageError(unknown_backend_message(b));
   return b;
 }
 

@@ -40,16 +40,19 @@ std::unique_ptr<CellExecutor> make_executor(const ir::Module& m, const ExecutorC
 #ifdef RNNJIT_HAVE_LLVM
     return make_cpu_executor(m, cfg);
 #else
-    throw std::runtime_error("backend 'cpu' is not in this build (configured with RNNJIT_WITH_LLVM=OFF)");
+    throw std::runtime_error(
+        "backend 'cpu' is not in this build (configured with RNNJIT_WITH_LLVM=OFF)");
 #endif
   }
   if (b == "cuda") {
 #ifdef RNNJIT_HAVE_CUDA
     std::string why;
-    if (!cuda_probe_device(&why)) throw std::runtime_error("backend 'cuda': no usable CUDA device: " + why);
+    if (!cuda_probe_device(&why))
+      throw std::runtime_error("backend 'cuda': no usable CUDA device: " + why);
     return make_cuda_executor(m, cfg);
 #else
-    throw std::runtime_error("backend 'cuda' is not in this build (configured with RNNJIT_WITH_CUDA=OFF)");
+    throw std::runtime_error(
+        "backend 'cuda' is not in this build (configured with RNNJIT_WITH_CUDA=OFF)");
 #endif
   }
   if (b == "auto") {
@@ -68,11 +71,20 @@ std::unique_ptr<CellExecutor> make_executor(const ir::Module& m, const ExecutorC
     c.backend = "cpu";
     return make_cpu_executor(m, c);
 #else
-    if (cfg.verbose) fmt::print(stderr, "rnnjit: backend auto -> reference (float64 interpreter)\n");
+    if (cfg.verbose)
+      fmt::print(stderr, "rnnjit: backend auto -> reference (float64 interpreter)\n");
     return make_reference_executor(m);
 #endif
   }
-  throw std::runtime_error("unknown backend '" + b + "' (expected reference, cpu, cuda or auto)");
+  throw std::runtime_error(unknown_backend_message(b));
+}
+
+bool is_backend_name(const std::string& name) {
+  return name == "reference" || name == "cpu" || name == "cuda" || name == "auto";
+}
+
+std::string unknown_backend_message(const std::string& name) {
+  return "unknown backend '" + name + "' (expected reference, cpu, cuda or auto)";
 }
 
 }  // namespace rnnjit

@@ -57,6 +57,11 @@ struct ExecutorConfig {
 // Throws std::runtime_error with a clear message when the backend is unavailable.
 std::unique_ptr<CellExecutor> make_executor(const ir::Module& m, const ExecutorConfig& cfg);
 
+// Whether `name` is a backend make_executor knows (reference, cpu, cuda, auto), whether or not this
+// build or machine has it; the message make_executor and the CLI give for one it does not know.
+bool is_backend_name(const std::string& name);
+std::string unknown_backend_message(const std::string& name);
+
 // Which backends this build has, and whether a CUDA device answers right now.
 bool have_llvm_backend();
 bool have_cuda_backend();  // compiled in
