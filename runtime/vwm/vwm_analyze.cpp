@@ -53,20 +53,14 @@ LoadedRun load_run(const std::string& run_dir, const std::string& checkpoint) {
   run.step = ck.step;
   const ModelSpec spec = to_model_spec(run.config);
   const ir::Module m = compile_module(spec);
-  std::map<std::string, std::vector<int64_t>> shapes = param_shapes(m);
-  shapes[kReadoutName] = {run.config.output_channels(), run.config.num_neurons};
-  for (const auto& [name, shape] : shapes) {
-    auto it = ck.tensors.find(name);
-    if (it == ck.tensors.end())
-      throw std::runtime_error("checkpoint " + run.checkpoint + " lacks tensor '" + name + "'");
-    bool bound = it->second.rank() == shape.size();
-    for (size_t i = 0; bound && i < shape.size(); ++i)
-      bound = shape[i] < 0 || shape[i] == it->second.dim(i);
-    if (!bound)
-      throw ShapeError("checkpoint tensor '" + name + "' has shape " + it->second.shape_str() +
-                       " but the run's config needs " + shape_str(shape));
-    run.params[name] = it->second.to(DType::F64);
-  }
+  // The cell's tensors as the cell needs them, and the readout F beside them.
+  check_params(m, ck.tensors, "checkpoint " + run.checkpoint);
+  for (const auto& [name, shape] : param_shapes(m))
+    run.params[name] = ck.tensors.at(name).to(DType::F64);
+  const Tensor& f = require(ck.tensors, kReadoutName, "checkpoint " + run.checkpoint);
+  check_shape("checkpoint " + run.checkpoint + ": " + kReadoutName, f,
+              {run.config.output_channels(), run.config.num_neurons});
+  run.params[kReadoutName] = f.to(DType::F64);
   return run;
 }
 
