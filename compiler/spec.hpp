@@ -117,10 +117,18 @@ struct ModelSpec {
   std::string precision = "fp32";  // fp32 | tf32 | bf16 | fp64 (backend support varies)
   YAML::Node train;    // the `train:` section, interpreted by the trainers (null if absent)
   std::string path;    // file the spec came from
+  std::string source;  // the text it was parsed from (a run stores it to resume without the file)
 
   const GateSpec* find_gate(const std::string& n) const;
   const InputSpec* find_input(const std::string& n) const;
 };
+
+// How many of n neurons a Dale term's excitatory fraction makes excitatory: int(fraction * n), the
+// product truncated as vwm_rnn does in Python (for both its Dale signs and its per-population tau
+// sorting), so a spec or config with an odd n trains the same split there and here.
+inline int64_t excitatory_neurons(double fraction, int64_t n) {
+  return static_cast<int64_t>(fraction * static_cast<double>(n));
+}
 
 // Parses and validates a spec. Throws SpecError naming file:line:column and the field.
 ModelSpec parse_spec_file(const std::string& path);

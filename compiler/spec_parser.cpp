@@ -429,6 +429,7 @@ ModelSpec parse_spec_string(const std::string& yaml, const std::string& path_for
   const YAML::Node root = documents.empty() ? YAML::Node() : documents[0];
   ModelSpec spec;
   spec.path = path_for_messages;
+  spec.source = yaml;
   SpecParser(path_for_messages, spec).parse(root);
   return spec;
 }

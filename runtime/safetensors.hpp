@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "runtime/atomic_write.hpp"  // write_file_atomic, which write_safetensors uses
 #include "runtime/tensor.hpp"
 
 namespace rnnjit {
@@ -16,9 +17,5 @@ using Metadata = std::map<std::string, std::string>;
 // Throws std::runtime_error naming the file and what is wrong with it.
 TensorMap read_safetensors(const std::string& path, Metadata* metadata = nullptr);
 void write_safetensors(const std::string& path, const TensorMap& tensors, const Metadata& metadata = {});
-
-// Writes `bytes` to `path` atomically (temporary file + fsync + rename); used for every output file
-// that must never be seen half-written (checkpoints, summaries).
-void write_file_atomic(const std::string& path, const std::string& bytes);
 
 }  // namespace rnnjit
