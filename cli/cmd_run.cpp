@@ -9,6 +9,7 @@
 #include "cli/common.hpp"
 #include "compiler/lower.hpp"
 #include "runtime/executor.hpp"
+#include "runtime/memory_budget.hpp"
 #include "runtime/params.hpp"
 #include "runtime/safetensors.hpp"
 
@@ -26,8 +27,7 @@ void add_backend_options(cxxopts::Options& options) {
       "backend", "reference | cpu | cuda | auto",
       cxxopts::value<std::string>()->default_value("auto"))(
       "precision", "fp32 | fp64 (cpu) | tf32 | bf16 (cuda)", cxxopts::value<std::string>())(
-      "steps", "T, for a cell with no gate or input to fix it",
-      cxxopts::value<int64_t>()->default_value("-1"))(
+      "steps", "T, for a cell with no gate or input to fix it", cxxopts::value<std::string>())(
       "noise-seed", "seed of the spike-noise generator",
       cxxopts::value<uint64_t>()->default_value("0"));
   options.parse_positional({"spec"});
@@ -42,6 +42,23 @@ struct Loaded {
   RunOptions opt;
 };
 
+// T of a run: the gate and input tensors fix it; --steps only for a cell that has neither.
+int64_t run_steps(const cxxopts::ParseResult& r, const Loaded& l) {
+  const bool driven = !l.spec.gates.empty() || !l.spec.inputs.empty();
+  if (r.count("steps") && driven)
+    throw UsageError("--steps applies to a cell with no gate or input; " + l.spec.path +
+                     "'s T comes from its gate and input tensors");
+  if (driven) {
+    const std::string& first = !l.spec.gates.empty() ? l.spec.gates[0].name : l.spec.inputs[0].name;
+    auto it = l.inputs.find(first);
+    return it != l.inputs.end() && it->second.rank() >= 2 ? it->second.dim(1) : 0;
+  }
+  const int64_t t = integer_flag(r, "steps", 1).value_or(-1);
+  if (t < 0)
+    throw UsageError("--steps is needed: " + l.spec.path + " has no gate or input to fix T");
+  return t;
+}
+
 Loaded load(const cxxopts::ParseResult& r, const std::string& command) {
   Loaded l;
   l.spec = parse_spec_file(positional_spec(r, command));
@@ -49,12 +66,22 @@ Loaded load(const cxxopts::ParseResult& r, const std::string& command) {
   l.params = read_safetensors(required(r, "params"));
   check_params(l.module, l.params, "--params " + r["params"].as<std::string>());
   l.inputs = read_safetensors(required(r, "inputs"));
+  const int64_t steps = run_steps(r, l);
+  const bool driven = !l.spec.gates.empty() || !l.spec.inputs.empty();
+  l.opt.steps = driven ? -1 : steps;  // the gate and input tensors fix T themselves
+  const Tensor& r0 = require(l.inputs, "r0", "--inputs " + r["inputs"].as<std::string>());
+  // r, its cotangent and the forward's saved state, in float64 at most.
+  check_fits_in_memory(static_cast<double>(r0.rank() ? r0.dim(0) : 0) * static_cast<double>(steps) *
+                           static_cast<double>(l.spec.neurons) * 8 * 4,
+                       "a run of this batch and length");
   ExecutorConfig cfg;
   cfg.backend = backend_option(r);
   cfg.precision = r.count("precision") ? r["precision"].as<std::string>() : l.spec.precision;
   cfg.verbose = true;
   l.exec = make_executor(l.module, cfg);
-  l.opt.steps = r["steps"].as<int64_t>();
+  if (r.count("precision") && l.exec->backend() == "reference" && cfg.precision != "fp64")
+    throw UsageError("--precision " + cfg.precision +
+                     " does not apply to the reference backend, which computes in float64");
   l.opt.noise_seed = r["noise-seed"].as<uint64_t>();
   return l;
 }
@@ -79,8 +106,8 @@ int cmd_inputs(int argc, char** argv) {
         "Write random run inputs for a spec: r0 [B,N] uniform in (0,1), each gate [B,T,K] "
         "uniform in (0,1), each input [B,T,I] standard normal; optionally a random cotangent.");
     options.add_options()("spec", "model spec (YAML)", cxxopts::value<std::string>())(
-        "batch", "B", cxxopts::value<int64_t>()->default_value("8"))(
-        "steps", "T", cxxopts::value<int64_t>()->default_value("20"))(
+        "batch", "B", cxxopts::value<std::string>()->default_value("8"))(
+        "steps", "T", cxxopts::value<std::string>()->default_value("20"))(
         "seed", "random seed", cxxopts::value<uint64_t>()->default_value("1"))(
         "o,output", "inputs file (.safetensors)", cxxopts::value<std::string>())(
         "cotangent", "also write a random cotangent r [B,T,N] to this file",
@@ -91,8 +118,18 @@ int cmd_inputs(int argc, char** argv) {
     auto r = parse_or_help(options, argc, argv, &help);
     if (help) return kExitOk;
     ModelSpec spec = parse_spec_file(positional_spec(r, "inputs"));
-    const int64_t b = r["batch"].as<int64_t>(), t = r["steps"].as<int64_t>(), n = spec.neurons;
-    if (b < 1 || t < 1) throw UsageError("--batch and --steps must be >= 1");
+    const int64_t b = *integer_flag(r, "batch", 1), t = *integer_flag(r, "steps", 1);
+    const int64_t n = spec.neurons;
+    int64_t per_step = 0;  // channels drawn per trial and step
+    for (auto& g : spec.gates) per_step += g.size;
+    for (auto& in : spec.inputs) per_step += in.size;
+    if (r.count("cotangent")) per_step += n;
+    // Each tensor is drawn in memory and then serialised: twice its float32 size.
+    check_fits_in_memory(
+        (static_cast<double>(b) * static_cast<double>(t) * static_cast<double>(per_step) +
+         static_cast<double>(b) * static_cast<double>(n)) *
+            4 * 2,
+        fmt::format("--batch {} --steps {}", b, t));
     std::mt19937_64 rng(r["seed"].as<uint64_t>());
     std::uniform_real_distribution<float> unit(0.0f, 1.0f);
     std::normal_distribution<float> normal(0.0f, 1.0f);

@@ -4,6 +4,8 @@
 
 #include <fmt/core.h>
 
+#include <charconv>
+#include <cmath>
 #include <iostream>
 
 #include "runtime/tensor.hpp"
@@ -25,6 +27,19 @@ int guarded(const std::string& command, const std::function<int()>& body) {
   } catch (const cxxopts::exceptions::exception& e) {
     fmt::print(stderr, "rnnjit {}: {}\n(see 'rnnjit {} --help')\n", command, e.what(), command);
     return kExitBadInput;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr,
+               "rnnjit {}: error: out of memory (the job is larger than this machine's memory; "
+               "try a smaller batch, network or trial)\n",
+               command);
+    return kExitFailure;
+  } catch (const std::logic_error& e) {
+    // The standard library's conversion and container errors say "stoll" or
+    // "vector::_M_default_append": a bug in rnnjit's input checks, reported as one.
+    fmt::print(stderr,
+               "rnnjit {}: internal error: an input was not checked ({}); please report it\n",
+               command, e.what());
+    return kExitFailure;
   } catch (const std::exception& e) {
     fmt::print(stderr, "rnnjit {}: error: {}\n", command, e.what());
     return kExitFailure;
@@ -36,6 +51,10 @@ cxxopts::ParseResult parse_or_help(cxxopts::Options& options, int argc, char** a
   options.add_options("")("h,help", "Show this help");
   auto r = options.parse(argc, argv);
   *help_shown = r.count("help") > 0;
+  // Arguments beyond the positionals a command takes (a second spec to `compile`, say) would be
+  // ignored without a word: refuse them.
+  if (!r.unmatched().empty() && !*help_shown)
+    throw UsageError("unexpected argument '" + r.unmatched().front() + "'");
   if (*help_shown) std::cout << options.help() << std::endl;
   return r;
 }
@@ -55,6 +74,36 @@ std::string backend_option(const cxxopts::ParseResult& r) {
   const std::string b = r["backend"].as<std::string>();
   if (!is_backend_name(b)) throw UsageError(unknown_backend_message(b));
   return b;
+}
+
+}  // namespace rnnjit::cli
+
+namespace rnnjit::cli {
+
+std::optional<int64_t> integer_flag(const cxxopts::ParseResult& r, const std::string& flag,
+                                    int64_t min) {
+  if (!r.count(flag)) return std::nullopt;
+  const std::string t = r[flag].as<std::string>();
+  double x = 0;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), x);
+  // 9.2e18 is where int64 ends; a double of that size is no longer exact anyway.
+  if (ec != std::errc() || end != t.data() + t.size() || t.empty() || x != std::floor(x) ||
+      std::fabs(x) > 9.0e18)
+    throw UsageError("--" + flag + " must be a whole number, got '" + t + "'");
+  const auto v = static_cast<int64_t>(x);
+  if (v < min) throw UsageError("--" + flag + " must be >= " + std::to_string(min) + ", got " + t);
+  return v;
+}
+
+std::string command_line(int argc, char** argv) {
+  std::string out = "rnnjit";
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    if (i == 0) a = a.rfind("rnnjit ", 0) == 0 ? a.substr(7) : a;  // argv[0] is "rnnjit CMD"
+    const bool quote = a.empty() || a.find_first_of(" \t'\"$") != std::string::npos;
+    out += " " + (quote ? "'" + a + "'" : a);
+  }
+  return out;
 }
 
 }  // namespace rnnjit::cli

@@ -1,9 +1,11 @@
-// `rnnjit train SPEC ...` for ring-attractor specs (one gate input driving a gated bank).
-// argv[0] is "rnnjit train"; returns the exit code (0 ok, 2 bad input, 1 failure).
+// `rnnjit train` for a ring-attractor spec: the flags onto RingTrainOptions, then the trainer
+// (runtime/train/ring/ring_trainer.hpp).
 #pragma once
+
+#include "cli/train_request.hpp"
 
 namespace rnnjit::cli {
 
-int run_train_command(int argc, char** argv);
+int train_ring_command(const TrainRequest& q);
 
 }  // namespace rnnjit::cli

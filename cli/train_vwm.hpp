@@ -1,10 +1,12 @@
-// `rnnjit train SPEC` for visual-working-memory specs (spike noise, an input term; issue 6) and
-// `rnnjit train --vwm-config config.yaml` for a vwm_rnn config read unchanged. argv[0] is
-// "rnnjit train"; returns the exit code (0 ok, 2 bad input, 1 failure).
+// `rnnjit train` for the visual-working-memory network (a VWM spec or a vwm_rnn config): the flags
+// onto VwmConfig and VwmTrainOptions, the trainer (runtime/vwm/vwm_trainer.hpp), then the analyses
+// the config switches on.
 #pragma once
+
+#include "cli/train_request.hpp"
 
 namespace rnnjit::cli {
 
-int run_train_vwm(int argc, char** argv);
+int train_vwm_command(const TrainRequest& q);
 
 }  // namespace rnnjit::cli

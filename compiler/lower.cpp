@@ -67,7 +67,7 @@ ir::Module lower(const ModelSpec& spec) {
         int w_eff = w;
         if (term.dale) {
           ir::Attrs a;
-          a.excitatory = static_cast<int64_t>(std::llround(term.excitatory * static_cast<double>(n)));
+          a.excitatory = excitatory_neurons(term.excitatory, n);
           w_eff = emit(m, m.prologue, OpKind::DaleMask, {w}, term.name + "_eff", nn, a);
         }
         ir::Attrs a;

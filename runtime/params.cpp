@@ -53,7 +53,7 @@ std::vector<int64_t> concrete(const ir::Shape& s) {
 int64_t excitatory_count(const ModelSpec& spec) {
   for (auto& t : spec.recurrent)
     if (t.kind == TermKind::Dense && t.dale)
-      return static_cast<int64_t>(std::llround(t.excitatory * static_cast<double>(spec.neurons)));
+      return excitatory_neurons(t.excitatory, spec.neurons);
   return 0;
 }
 

@@ -46,6 +46,8 @@ void Adam::apply(TensorMap& params, const TensorMap& grads,
     Tensor g = g_in.to(DType::F64);
     auto [mi, m_new] = m_.try_emplace(name, DType::F64, p.shape());
     auto [vi, v_new] = v_.try_emplace(name, DType::F64, p.shape());
+    check_shape("adam.m/" + name, mi->second, p.shape());  // set_moments could have set any shape
+    check_shape("adam.v/" + name, vi->second, p.shape());
     double* w = p.data<double>();
     double* m = mi->second.data<double>();
     double* v = vi->second.data<double>();
@@ -82,13 +84,29 @@ void Adam::save_state(TensorMap& out) const {
   for (auto& [name, v] : v_) out["adam.v/" + name] = v;
 }
 
-void Adam::load_state(const TensorMap& in, int64_t steps) {
-  m_.clear();
-  v_.clear();
+void Adam::load_state(const TensorMap& in, int64_t steps, const TensorMap& params,
+                      const std::set<std::string>& learned, const std::string& where) {
+  if (steps < 0) throw std::runtime_error(where + ": negative Adam step count");
+  TensorMap m, v;
   for (auto& [key, t] : in) {
-    if (key.rfind("adam.m/", 0) == 0) m_[key.substr(7)] = t.to(DType::F64);
-    if (key.rfind("adam.v/", 0) == 0) v_[key.substr(7)] = t.to(DType::F64);
+    const bool is_m = key.rfind("adam.m/", 0) == 0, is_v = key.rfind("adam.v/", 0) == 0;
+    if (!is_m && !is_v) continue;
+    const std::string name = key.substr(7);
+    if (!learned.count(name) || !params.count(name))
+      throw std::runtime_error(where + ": Adam moment '" + key +
+                               "' belongs to no learned parameter of this model");
+    check_shape(where + ": " + key, t, params.at(name).shape());
+    (is_m ? m : v)[name] = t.to(DType::F64);
   }
+  if (steps > 0)
+    for (const std::string& name : learned)
+      for (const char* kind : {"adam.m/", "adam.v/"})
+        if (!(kind[5] == 'm' ? m : v).count(name))
+          throw std::runtime_error(where + ": the checkpoint lacks the Adam moment '" + kind +
+                                   name + "' (" + std::to_string(steps) +
+                                   " steps were taken); it cannot resume with made-up moments");
+  m_ = std::move(m);
+  v_ = std::move(v);
   t_ = steps;
 }
 

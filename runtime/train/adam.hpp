@@ -46,7 +46,13 @@ class Adam {
 
   // The moments, stored under "adam.m/<name>" and "adam.v/<name>" (float64), and the step count.
   void save_state(TensorMap& out) const;
-  void load_state(const TensorMap& in, int64_t steps);
+  // Restores what save_state stored, checked against the parameters it will update: after a step
+  // (steps > 0) every name in `learned` must have both moments, each of its parameter's shape in
+  // `params`, and no other name may have any. A violation throws (ShapeError for a wrong shape,
+  // std::runtime_error naming `where` and the tensor otherwise): a checkpoint with missing or
+  // misshapen moments must not resume with made-up ones.
+  void load_state(const TensorMap& in, int64_t steps, const TensorMap& params,
+                  const std::set<std::string>& learned, const std::string& where);
   // One tensor's moments (false when it has none yet), and setting them (float64 copies).
   bool moments(const std::string& name, Tensor* m, Tensor* v) const;
   void set_moments(const std::string& name, const Tensor& m, const Tensor& v);

@@ -3,7 +3,10 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <charconv>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -13,29 +16,47 @@
 
 namespace rnnjit::train {
 
+namespace {
+
+// The step in a row's first column; std::runtime_error naming the file and line if it is not one.
+int64_t row_step(const std::string& path, int64_t line_no, const std::string& line) {
+  const std::string cell = line.substr(0, line.find(','));
+  int64_t step = 0;
+  auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), step);
+  if (ec != std::errc() || end != cell.data() + cell.size() || cell.empty())
+    throw std::runtime_error(fmt::format("{}:{}: column 'step': not a step number: '{}'", path,
+                                         line_no, cell.substr(0, 40)));
+  return step;
+}
+
+}  // namespace
+
 CsvWriter::CsvWriter(std::string path, std::vector<std::string> columns, bool fresh,
-                     int64_t keep_through_step)
+                     int64_t keep_through_step, const std::string& comment)
     : path_(std::move(path)), columns_(std::move(columns)) {
+  std::string head = comment.empty() ? "" : "# " + comment + "\n";
+  for (size_t i = 0; i < columns_.size(); ++i) head += (i ? "," : "") + columns_[i];
+  head += "\n";
   std::string kept;
-  if (!fresh) {
-    std::ifstream in(path_);
+  std::ifstream in;
+  if (!fresh) in.open(path_);
+  if (in.is_open()) {
+    head.clear();
     std::string line;
-    bool header = true;
-    while (std::getline(in, line)) {
-      if (header) {
-        header = false;
+    bool header_seen = false;
+    for (int64_t line_no = 1; std::getline(in, line); ++line_no) {
+      if (line.empty()) continue;
+      if (line[0] == '#' || !header_seen) {  // comments and the header row stay as they are
+        head += line + "\n";
+        header_seen = header_seen || line[0] != '#';
         continue;
       }
-      if (line.empty()) continue;
-      const int64_t step = std::stoll(line.substr(0, line.find(',')));
-      if (step <= keep_through_step) kept += line + "\n";
+      if (row_step(path_, line_no, line) <= keep_through_step) kept += line + "\n";
     }
   }
-  std::string head;
-  for (size_t i = 0; i < columns_.size(); ++i) head += (i ? "," : "") + columns_[i];
-  write_file_atomic(path_, head + "\n" + kept);
+  write_file_atomic(path_, head + kept);
   f_ = std::fopen(path_.c_str(), "a");
-  if (!f_) throw std::runtime_error(path_ + ": cannot open for appending");
+  if (!f_) throw std::runtime_error(path_ + ": cannot open for appending: " + std::strerror(errno));
 }
 
 CsvWriter::~CsvWriter() {
@@ -52,8 +73,13 @@ void CsvWriter::row(const std::vector<double>& values) {
     if (!std::isnan(values[i])) line += fmt::format("{:.9g}", values[i]);
   }
   line += "\n";
-  std::fputs(line.c_str(), f_);
-  std::fflush(f_);
+  errno = 0;
+  if (std::fputs(line.c_str(), f_) < 0 || std::fflush(f_) != 0) {
+    const int err = errno;
+    std::clearerr(f_);
+    throw std::runtime_error(path_ + ": cannot append a row: " +
+                             (err ? std::strerror(err) : "write failed"));
+  }
 }
 
 Progress::Progress(int64_t total, int64_t first, int every, bool tty)
@@ -115,14 +141,17 @@ std::map<std::string, std::vector<double>> read_csv_columns(const std::string& p
   std::string line;
   std::vector<std::string> names;
   std::map<std::string, std::vector<double>> cols;
-  if (std::getline(in, line)) {
+  int64_t row = 1;
+  while (std::getline(in, line) && !line.empty() && line[0] == '#') ++row;  // the run's comment
+  if (!line.empty() && line[0] != '#') {
     std::stringstream ss(line);
     for (std::string cell; std::getline(ss, cell, ',');) {
       names.push_back(cell);
       cols[cell];
     }
   }
-  for (int64_t row = 2; std::getline(in, line); ++row) {
+  for (++row; std::getline(in, line); ++row) {
+    if (!line.empty() && line[0] == '#') continue;
     std::stringstream ss(line);
     size_t k = 0;
     for (std::string cell; k < names.size(); ++k) {

@@ -14,14 +14,18 @@
 
 namespace rnnjit::train {
 
-// A CSV file with a header row. Rows are appended and flushed at once, so a crash loses nothing.
+// A CSV file: an optional comment line ("# <comment>", e.g. the run id), a header row, then rows
+// appended and flushed at once, so a crash loses nothing. A row that cannot be written (disk full,
+// file size limit) throws std::runtime_error naming the file: a run must not go on without its
+// metrics.
 class CsvWriter {
  public:
-  // Opens `path`. fresh: truncates and writes the header. Resuming: keeps the rows whose first
-  // column (the step) is <= keep_through_step and drops later ones (they belong to work the
-  // checkpoint does not contain), then appends.
+  // Opens `path`. fresh: replaces the file with the comment and the header. Resuming: keeps the
+  // comment lines and the rows whose first column (the step) is <= keep_through_step, drops later
+  // ones (they belong to work the checkpoint does not contain), then appends; a missing file
+  // starts fresh. A row whose step does not read throws std::runtime_error naming file and line.
   CsvWriter(std::string path, std::vector<std::string> columns, bool fresh,
-            int64_t keep_through_step = -1);
+            int64_t keep_through_step = -1, const std::string& comment = "");
   ~CsvWriter();
   CsvWriter(const CsvWriter&) = delete;
   CsvWriter& operator=(const CsvWriter&) = delete;
@@ -33,8 +37,8 @@ class CsvWriter {
   std::FILE* f_ = nullptr;
 };
 
-// Reads a CSV file as CsvWriter writes it: columns by header name, empty cells as NaN. Throws
-// std::runtime_error naming the file when it cannot be read.
+// Reads a CSV file as CsvWriter writes it: columns by header name, empty cells as NaN, lines
+// starting with '#' skipped. Throws std::runtime_error naming the file when it cannot be read.
 std::map<std::string, std::vector<double>> read_csv_columns(const std::string& path);
 
 class Progress {

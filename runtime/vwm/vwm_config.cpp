@@ -1,5 +1,6 @@
 #include "runtime/vwm/vwm_config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -89,13 +90,26 @@ bool read_bool(const Field& f) {
   return f.as_bool();
 }
 
+// Keys of older vwm_rnn configs that change the model or the schedule in ways rnnjit cannot
+// reproduce: a config that has one is refused (naming them all) rather than trained as a
+// different model.
+// clang-format off
+const std::map<std::string, std::string> kOlderModelKeys = {
+    {"tau", "a single time constant; the current vwm_rnn samples tau_min..tau_max per neuron"},
+    {"process_noise", "the earlier noise model; the current one is spike_noise_type / _factor"},
+    {"decode_noise", "the earlier readout noise; the current readout uses spike noise"}};
+const std::map<std::string, std::string> kOlderTrainingKeys = {
+    {"num_epochs", "the earlier schedule; the current one counts num_iterations"}};
+// clang-format on
+
 // Reads one section: a handler per documented key; keys with a reason in `unused` and unknown
-// keys are recorded as ignored.
+// keys are recorded as ignored, keys of `older` as refused.
 void read_section(
     VwmConfig& c, const Field& section,
     const std::vector<std::pair<std::string, std::function<void(const Field&)>>>& keys,
     const std::map<std::string, std::string>& unused,
-    const std::map<std::string, std::string>& aliases = {}) {
+    const std::map<std::string, std::string>& aliases = {},
+    const std::map<std::string, std::string>& older = {}) {
   const MapView m = section.as_map("a map of settings");
   std::set<std::string> seen;
   for (const Field& f : m.fields()) {
@@ -113,6 +127,10 @@ void read_section(
       handled = true;
     }
     if (handled) continue;
+    if (auto o = older.find(key); o != older.end()) {
+      c.refused.push_back({f.path(), f.key_loc(), o->second});
+      continue;
+    }
     auto u = unused.find(key);
     c.ignored.push_back(
         {f.path(), f.key_loc(), u != unused.end() ? u->second : std::string("unknown key")});
@@ -133,6 +151,17 @@ void validate_timeline(const VwmConfig& c) {
     throw SpecError(c.loc("model_params.T_decode"),
                     "field 'model_params.T_decode' must cover at least one step of dt = " +
                         python_float_repr(c.dt) + " ms (the decode window would be empty)");
+}
+
+void refuse_older_keys(const VwmConfig& c) {
+  if (c.refused.empty()) return;
+  std::string list;
+  for (const IgnoredKey& k : c.refused)
+    list += (list.empty() ? "" : "; ") + ("'" + k.path + "' (" + k.reason + ")");
+  throw SpecError(c.refused.front().loc,
+                  "this is an older vwm_rnn config whose model rnnjit cannot reproduce: " + list +
+                      ". Update it to the current keys (tau_min/tau_max, spike_noise_type, "
+                      "spike_noise_factor, num_iterations)");
 }
 
 VwmConfig parse_root(const YAML::Node& root, const std::string& file) {
@@ -248,10 +277,7 @@ VwmConfig parse_root(const YAML::Node& root, const std::string& file) {
            {"T_stimi", [&](const Field& f) { c.T_stimi = nonneg_num(f); }},
            {"T_delay", [&](const Field& f) { c.T_delay = nonneg_num(f); }},
            {"T_decode", [&](const Field& f) { c.T_decode = nonneg_num(f); }}},
-          {{"tau", "the seed's earlier single time constant; tau_min / tau_max are used"},
-           {"process_noise", "the seed's earlier noise model; spike_noise_* is used"},
-           {"decode_noise", "the seed's earlier noise model; the readout uses spike noise"}},
-          {{"final_spike_noise_factor", "spike_noise_factor"}});
+          {}, {{"final_spike_noise_factor", "spike_noise_factor"}}, kOlderModelKeys);
     } else if (s == "training_params") {
       read_section(
           c, sec,
@@ -273,9 +299,9 @@ VwmConfig parse_root(const YAML::Node& root, const std::string& file) {
            {"adaptive_lr_patience", [&](const Field& f) { c.adaptive_lr_patience = pos_int(f); }}},
           {{"use_scripted_model", "TorchScript switch; rnnjit always runs its compiled kernels"},
            {"multi_stage_training",
-            "the seed's later noise curriculum is not supported; training uses the final factor"},
-           {"from_scratch", "the seed's earlier name; use load_history"},
-           {"num_epochs", "the seed's earlier name; use num_iterations"}});
+            "vwm_rnn's later noise curriculum is not supported; training uses the final factor"},
+           {"from_scratch", "vwm_rnn's earlier name; use load_history"}},
+          {}, kOlderTrainingKeys);
     } else if (s == "model_and_logging_params") {
       read_section(
           c, sec,
@@ -327,6 +353,7 @@ VwmConfig parse_root(const YAML::Node& root, const std::string& file) {
   if (!sections_seen.count("fpf_params")) all_defaulted(c, "fpf_params", fpf_keys);
 
   if (item_num_field) c.locs["model_params.item_num"] = item_num_field->loc();
+  refuse_older_keys(c);
   validate_config(c);
   return c;
 }
@@ -377,7 +404,21 @@ VwmConfig load_vwm_config(const std::string& path) {
   if (!in) throw SpecError(SourceLoc{path, 0, 0}, "cannot open the vwm_rnn config file");
   std::stringstream ss;
   ss << in.rdbuf();
-  return parse_vwm_config_string(ss.str(), path);
+  VwmConfig c = parse_vwm_config_string(ss.str(), path);
+  // A file that sets no model key would train the default network for 50,000 iterations: far more
+  // likely the wrong file (a spec, an empty file) than a wish for the defaults.
+  const bool any_model_key = std::any_of(c.locs.begin(), c.locs.end(), [](const auto& kv) {
+    return kv.first.rfind("model_params.", 0) == 0;
+  });
+  if (!any_model_key)
+    throw SpecError(SourceLoc{path, 0, 0},
+                    std::string(ss.str().find_first_not_of(" \t\r\n") == std::string::npos
+                                    ? "the vwm_rnn config is empty"
+                                    : "no vwm_rnn model setting here (model_params with "
+                                      "num_neurons, max_item_num, ...)") +
+                        ": is this a vwm_rnn config.yaml? (an rnnjit spec is given without "
+                        "--vwm-config)");
+  return c;
 }
 
 std::vector<std::string> ignored_key_notes(const VwmConfig& c) {

@@ -87,6 +87,7 @@ struct VwmConfig {
   // ---- bookkeeping
   std::string path;                       // file read ("" for the defaults)
   std::vector<IgnoredKey> ignored;        // in document order
+  std::vector<IgnoredKey> refused;        // older vwm_rnn keys (parsing throws when any)
   std::vector<std::string> defaulted;     // "section.key" of every documented key that was missing
   std::map<std::string, SourceLoc> locs;  // "section.key" -> where its value was written
 
@@ -97,8 +98,11 @@ struct VwmConfig {
   int64_t output_channels() const { return 2 * max_item_num; }  // (cos, sin) per item
 };
 
-// Reads a vwm_rnn config.yaml. Throws SpecError (file:line:column) for a malformed document or a
-// bad value; a missing file is a SpecError at the path.
+// Reads a vwm_rnn config.yaml. Throws SpecError (file:line:column) for a malformed document, a bad
+// value, or keys of an older vwm_rnn config that rnnjit cannot honour (tau, process_noise,
+// decode_noise, num_epochs: all named); a missing file, an empty one or one with no model_params
+// key is a SpecError at the path. parse_vwm_config_string takes an empty or partial document as
+// the defaults (for programs and tests that build a config).
 VwmConfig load_vwm_config(const std::string& path);
 VwmConfig parse_vwm_config_string(const std::string& yaml,
                                   const std::string& path_for_messages = "<string>");

@@ -14,7 +14,7 @@ namespace rnnjit::vwm {
 std::vector<std::string> write_vwm_figures(const std::string& run_dir, const VwmConfig& c,
                                            const TensorMap& params, const ExampleRates* example) {
   std::vector<std::string> written;
-  // The cell's own E/I split (llround of the excitatory fraction): the figures mark the neurons
+  // The cell's own E/I split (excitatory_neurons of the fraction): the figures mark the neurons
   // the Dale mask makes inhibitory, odd N included.
   const int excitatory_neurons = static_cast<int>(excitatory_count(to_model_spec(c)));
   const auto cols = train::read_csv_columns(run_dir + "/metrics.csv");

@@ -1,4 +1,4 @@
-// The VWM training loop (issue 6): the iteration recipe of vwm_loss.hpp / vwm_task.hpp driven by
+// The VWM training loop: the iteration recipe of vwm_loss.hpp / vwm_task.hpp driven by
 // runtime/train's Adam, checkpoints and metrics.
 //
 // Iteration k (1-based): batch = make_batch(c, batch_seed(seed, k)); r = cell forward with
@@ -23,8 +23,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "runtime/tensor.hpp"
 #include "runtime/vwm/vwm_config.hpp"
@@ -57,18 +60,25 @@ class PlateauScheduler {
 
 struct VwmTrainOptions {
   std::string backend = "auto";  // cuda when there is a device, else cpu, else reference
-  int64_t iterations = -1;       // -1: the config's num_iterations
+  bool verbose = false;          // say which backend was chosen and the JIT timings
+  int64_t iterations = -1;       // the last iteration (total, counting resumed ones); -1: the
+                                 // config's num_iterations
   std::string out_dir;           // "": runs/<model_name(c)>
   uint64_t seed = 0;             // parameters, batches and noise (resuming: the checkpoint's)
-  bool resume = false;           // continue from the newest checkpoint of out_dir
+  bool resume = false;           // continue the run in out_dir from its newest readable checkpoint
+  bool overwrite = false;        // a fresh run may replace another run's files in out_dir
   bool progress = true;          // progress lines on stdout
   int loss_threads = 0;          // vwm_loss threads (0: all cores)
   bool figures = true;           // PNG figures at the end (vwm_figures.hpp)
+  std::string command_line;      // recorded in summary.json
+  // Warnings (a corrupt checkpoint set aside, ...); default: a line on stderr.
+  std::function<void(const std::string&)> warn;
 };
 
 struct VwmTrainSummary {
   std::string run_dir;
   std::string model_name;
+  std::string run_id;
   int64_t first_iteration = 1;  // 1 unless resumed
   int64_t iterations = 0;       // the last iteration done
   bool early_stopped = false;
@@ -79,8 +89,20 @@ struct VwmTrainSummary {
   std::vector<std::string> figures;       // PNG files written
 };
 
-// Trains and writes the run folder. Throws std::runtime_error (backend unavailable, bad resume).
+// Trains and writes the run folder: a fresh run, or (opt.resume) the continuation of the run
+// there, whose model and task `c` must describe (a UsageError names the first field that
+// differs). Throws std::runtime_error (backend unavailable, unreadable checkpoint).
 VwmTrainSummary train_vwm(const VwmConfig& c, const VwmTrainOptions& opt);
+
+// Continues the run in opt.out_dir with the settings stored in its checkpoint.
+VwmTrainSummary resume_vwm(const VwmTrainOptions& opt);
+
+// What a VWM run stores to recognise its model on resume: the cell's canonical form and the task
+// and loss settings (set sizes, timeline, encoding, error definition, loss weights, batch).
+nlohmann::json vwm_model_record(const VwmConfig& c);
+
+// Roughly the memory one training iteration takes (bytes).
+double vwm_iteration_bytes(const VwmConfig& c);
 
 // The per-iteration seeds (splitmix64 of the run seed and the iteration).
 uint64_t vwm_batch_seed(uint64_t seed, int64_t iteration);

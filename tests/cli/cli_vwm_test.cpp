@@ -73,15 +73,15 @@ TEST_F(CliVwm, SeedConfigTrainsResumesAndIsAnalysed) {
   for (const char* f : {"metrics.csv", "summary.json", "config.json"})
     EXPECT_TRUE(fs::exists(fs::path(out) / f)) << f;
   nlohmann::json s = read_json(fs::path(out) / "summary.json");
-  EXPECT_EQ(s["iterations"], 4);
+  EXPECT_EQ(s["steps"], 4);
   EXPECT_EQ(s["neurons"], 12);
 
   // Resume to 6 iterations: the summary says where it started.
   r = run("train --vwm-config " + cfg + " --out " + out + " --resume --steps 6 --quiet");
   ASSERT_EQ(r.code, 0) << r.output;
   s = read_json(fs::path(out) / "summary.json");
-  EXPECT_EQ(s["first_iteration"], 5);
-  EXPECT_EQ(s["iterations"], 6);
+  EXPECT_EQ(s["start_step"], 4);
+  EXPECT_EQ(s["steps"], 6);
 
   r = run("analyze " + out + " --what errors,snr --trials 20");
   ASSERT_EQ(r.code, 0) << r.output;

@@ -258,7 +258,8 @@ TEST(RingDeviceStepGpu, ResumeRestoresMastersAndMoments) {
   half.steps = 5;
   train_ring(train::testing::ring_spec(40, 2), half);
   RingTrainOptions rest;
-  rest.resume_dir = half.out_dir;
+  rest.out_dir = half.out_dir;
+  rest.resume = true;
   rest.steps = 10;
   rest.exec.backend = "cuda";
   rest.quiet = true;

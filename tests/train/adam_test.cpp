@@ -64,7 +64,7 @@ TEST(Adam, StateRoundTripsThroughSaveAndLoad) {
   a1.step(p1, g);
   TensorMap saved;
   a1.save_state(saved);
-  a2.load_state(saved, a1.steps());
+  a2.load_state(saved, a1.steps(), p1, {"w"}, "test");
   p2 = p1;
   TensorMap g2{{"w", Tensor::f64({2}, {-0.1, 0.2})}};
   a1.step(p1, g2);

@@ -80,7 +80,8 @@ TEST(RingTrainer, ResumeContinuesBitForBit) {
     half.steps = 5;
     train_ring(testing::ring_spec(12, 2), half);
     RingTrainOptions rest;
-    rest.resume_dir = b;
+    rest.out_dir = b;
+    rest.resume = true;
     rest.steps = 10;
     rest.exec.backend = backend;
     rest.quiet = true;
@@ -104,7 +105,8 @@ TEST(RingTrainer, ResumeContinuesBitForBit) {
 TEST(RingTrainer, ResumeWithoutACheckpointSaysSo) {
   const std::string dir = testing::temp_dir("empty");
   RingTrainOptions o;
-  o.resume_dir = dir;
+  o.out_dir = dir;
+  o.resume = true;
   o.exec.backend = "reference";
   o.quiet = true;
   try {
@@ -124,7 +126,7 @@ TEST(RingTrainer, DebugPerfectOnlyEvaluatesAndPassesTheSanityCheck) {
   o.cfg.eval_trials = 64;
   const RingTrainResult r = train_ring(testing::ring_spec(60, 2), o);
   EXPECT_EQ(r.steps, 0);
-  EXPECT_LT(r.perfect.heading, 0.5) << "the seed's sanity check";
+  EXPECT_LT(r.perfect.heading, 0.5) << "rnn_train_ring_attractor's sanity check";
   EXPECT_NEAR(r.eval.heading_loss, r.perfect.heading, 0.2);
   fs::remove_all(dir);
 }

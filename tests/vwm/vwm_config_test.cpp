@@ -70,7 +70,7 @@ TEST(VwmConfig, IgnoredKeysAreListedWithTheirLines) {
   const VwmConfig c = parse_vwm_config_string(
       "model_params:\n"
       "  num_neurons: 64\n"
-      "  process_noise: 0.5\n"
+      "  use_gpu: 0\n"
       "training_params:\n"
       "  use_scripted_model: false\n"
       "  bogus_key: 3\n"
@@ -80,7 +80,7 @@ TEST(VwmConfig, IgnoredKeysAreListedWithTheirLines) {
       "extra_section: {a: 1}\n",
       "cfg.yaml");
   ASSERT_EQ(c.ignored.size(), 6u);
-  EXPECT_EQ(c.ignored[0].path, "model_params.process_noise");
+  EXPECT_EQ(c.ignored[0].path, "model_params.use_gpu");
   EXPECT_EQ(c.ignored[0].loc.line, 3);
   EXPECT_EQ(c.ignored[1].path, "training_params.use_scripted_model");
   EXPECT_EQ(c.ignored[2].path, "training_params.bogus_key");

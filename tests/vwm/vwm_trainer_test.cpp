@@ -8,8 +8,12 @@
 #include <filesystem>
 #include <numeric>
 
+#include "compiler/lower.hpp"
 #include "runtime/backends.hpp"
+#include "runtime/errors.hpp"
 #include "runtime/executor.hpp"
+#include "runtime/params.hpp"
+#include "runtime/safetensors.hpp"
 #include "runtime/train/checkpoint.hpp"
 #include "runtime/vwm/vwm_trainer.hpp"
 
@@ -113,9 +117,68 @@ TEST(VwmTrainer, AFailedResumeLeavesTheRunFolderAlone) {
   bigger.num_neurons = c.num_neurons + 4;
   o.resume = true;
   o.iterations = 4;
-  EXPECT_THROW(train_vwm(bigger, o), ShapeError);
+  try {
+    train_vwm(bigger, o);
+    FAIL() << "a config of another size must not resume the run";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("cell.neurons"), std::string::npos) << e.what();
+  }
   std::ifstream in(o.out_dir + "/config.json");
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), config_before);
+}
+
+// Every tensor of a checkpoint is checked against the shape it must have: Adam moments of the
+// wrong shape end in a ShapeError naming them (not a crash), missing ones in an error.
+TEST(VwmTrainer, ACheckpointWithBadAdamMomentsIsRefused) {
+  VwmConfig c = tiny_config();
+  VwmTrainOptions o;
+  o.out_dir = fresh_dir("badmoments");
+  o.iterations = 2;
+  o.backend = "reference";
+  o.progress = false;
+  o.figures = false;
+  c.logging_period = 2;
+  train_vwm(c, o);
+  const std::string ck = *train::latest_checkpoint(o.out_dir);
+  Metadata md;
+  const TensorMap good = read_safetensors(ck, &md);
+  TensorMap bad = good;
+  bad["adam.v/W"] = Tensor(DType::F64, {3, 2});
+  write_safetensors(ck, bad, md);
+  o.resume = true;
+  o.iterations = 4;
+  EXPECT_THROW(train_vwm(c, o), ShapeError);
+  bad = good;
+  bad.erase("adam.m/F");
+  write_safetensors(ck, bad, md);
+  try {
+    train_vwm(c, o);
+    FAIL() << "a checkpoint without its moments must not resume";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("adam.m/F"), std::string::npos) << e.what();
+  }
+}
+
+// An odd N splits into int(N / 2) excitatory neurons, as vwm_rnn does, for the Dale signs and for
+// the tau sorting within each population.
+TEST(VwmTrainer, AnOddNetworkSplitsAsVwmRnnDoes) {
+  VwmConfig c = tiny_config();
+  c.num_neurons = 5;
+  const ModelSpec spec = to_model_spec(c);
+  EXPECT_EQ(excitatory_count(spec), 2);
+  const ir::Module m = compile_module(spec);
+  int dale_ops = 0;
+  for (const ir::Op& op : m.prologue)
+    if (op.kind == ir::OpKind::DaleMask) {
+      EXPECT_EQ(op.attrs.excitatory, 2);
+      ++dale_ops;
+    }
+  EXPECT_EQ(dale_ops, 1);
+  const TensorMap p = init_params(spec, m, 42);
+  const Tensor& tau = p.at("tau");
+  EXPECT_LE(tau.at_f64(0), tau.at_f64(1));  // sorted within the excitatory pair
+  EXPECT_LE(tau.at_f64(2), tau.at_f64(3));  // and within the three inhibitory neurons
+  EXPECT_LE(tau.at_f64(3), tau.at_f64(4));
 }
 
 // Early stopping: with patience 1 the first iteration that does not beat the best loss ends the
