@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "runtime/version.hpp"
 
 namespace {
 
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   if (!std::strcmp(argv[1], "--version")) {
-    fmt::print("rnnjit 0.1.0\n");
+    fmt::print("rnnjit {}\n", rnnjit::version());
     return 0;
   }
   for (auto& c : kCommands) {

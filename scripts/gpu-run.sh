@@ -38,8 +38,8 @@ facts() {  # the figures of every run's summary.json, one line each
     python3 - "$f" <<'PY' >>"$summary" 2>&1
 import json, sys
 j = json.load(open(sys.argv[1]))
-keys = ["backend", "device_step", "steps", "iterations", "train_seconds", "steps_per_second",
-        "seconds_per_iteration", "final_loss", "compile_seconds"]
+keys = ["backend", "device_step", "steps", "train_seconds", "steps_per_second",
+        "seconds_per_step", "final_loss", "compile_seconds"]
 held = j.get("held_out", {})
 print(sys.argv[1].split("/")[-2], {k: j[k] for k in keys if k in j},
       "held-out error", held.get("circular_error_rad"), j.get("error_by_set_size", ""))
