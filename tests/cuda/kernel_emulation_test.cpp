@@ -45,10 +45,10 @@ std::vector<EmuCase> cases() {
 
 // The emulated adjoint for cotangent dr, unpacked to names, against the reference's gradients:
 // every name present with its shape, relative L2 error <= 1e-4.
-void expect_gradients_match(const cuda::CudaPlan& plan, const ir::Module& m,
-                            const cuda::PackedParams& pp, const cuda::PackedRun& run,
-                            const cuda::EmulatedForward& fwd, const Tensor& dr, int tile,
-                            const TensorMap& g_ref, const std::string& label) {
+void expect_gradients_match(const CellPlan& plan, const ir::Module& m, const cuda::PackedParams& pp,
+                            const cuda::PackedRun& run, const cuda::EmulatedForward& fwd,
+                            const Tensor& dr, int tile, const TensorMap& g_ref,
+                            const std::string& label) {
   std::vector<float> drf(static_cast<size_t>(dr.numel()));
   for (int64_t k = 0; k < dr.numel(); ++k)
     drf[static_cast<size_t>(k)] = static_cast<float>(dr.at_f64(k));
@@ -76,7 +76,7 @@ TEST_P(KernelEmulation, MatchesTheFloat64Reference) {
   const Tensor r_ref = ref->forward(params, inputs);
   const TensorMap g_ref = ref->backward(dr);
 
-  const cuda::CudaPlan plan = cuda::plan_cuda(m);
+  const CellPlan plan = plan_cell(m, "CUDA backend");
   const cuda::PackedParams pp = cuda::pack_params(plan, m, params);
   const cuda::PackedRun run = cuda::pack_run(plan, m, inputs, -1);
   const cuda::EmulatedForward fwd = cuda::emulate_forward(plan, pp, run, c.tile);
@@ -143,7 +143,7 @@ TEST_P(KernelEmulationNoise, MatchesTheFloat64Reference) {
   const Tensor r_ref = ref->forward(params, inputs, opt);
   const TensorMap g_ref = ref->backward(dr);
 
-  const cuda::CudaPlan plan = cuda::plan_cuda(m);
+  const CellPlan plan = plan_cell(m, "CUDA backend");
   ASSERT_TRUE(plan.has_noise());
   const cuda::PackedParams pp = cuda::pack_params(plan, m, params);
   const cuda::PackedRun run = cuda::pack_run(plan, m, inputs, c.steps);
@@ -152,7 +152,7 @@ TEST_P(KernelEmulationNoise, MatchesTheFloat64Reference) {
   EXPECT_LE(cuda_test::rel_l2(r, r_ref), 1e-5) << c.spec.label();
 
   // The draws do something: the same run without noise (z = r_prev) ends elsewhere.
-  cuda::CudaPlan quiet = plan;
+  CellPlan quiet = plan;
   quiet.noise = ir::Noise::None;
   const Tensor r_quiet =
       Tensor::f32({c.batch, c.steps, m.neurons}, cuda::emulate_forward(quiet, pp, run, c.tile).r);
@@ -178,7 +178,7 @@ TEST(KernelEmulationNoiseSelfCheck, SeedAndTileDetermineTheDraws) {
   std::mt19937_64 rng(11);
   const TensorMap params = cuda_test::random_params(m, o.act, rng);
   const TensorMap inputs = cuda_test::random_inputs(m, 10, 6, rng, true);
-  const cuda::CudaPlan plan = cuda::plan_cuda(m);
+  const CellPlan plan = plan_cell(m, "CUDA backend");
   const cuda::PackedParams pp = cuda::pack_params(plan, m, params);
   const cuda::PackedRun run = cuda::pack_run(plan, m, inputs, 6);
   const auto a = cuda::emulate_forward(plan, pp, run, 8, 42);
@@ -201,7 +201,7 @@ TEST(KernelEmulationSelfCheck, DetectsAWrongGradient) {
   auto ref = make_reference_executor(m);
   ref->forward(params, inputs);
   const TensorMap g_ref = ref->backward(dr);
-  cuda::CudaPlan plan = cuda::plan_cuda(m);
+  CellPlan plan = plan_cell(m, "CUDA backend");
   const cuda::PackedParams pp = cuda::pack_params(plan, m, params);
   const cuda::PackedRun run = cuda::pack_run(plan, m, inputs, -1);
   const auto fwd = cuda::emulate_forward(plan, pp, run, 8);

@@ -124,7 +124,11 @@ TEST(CudaCodegen, SourceIsSpecialisedOnTheCell) {
   const std::string src = emit_cuda_source(cuda_test::make_module(o), "fp32");
   EXPECT_NE(src.find("static constexpr int N = 100, M = 4, G = 3, I = 0"), std::string::npos)
       << src;
-  EXPECT_NE(src.find("act_saturating(s, kRate)"), std::string::npos);
+  // phi printed from compiler/activation_table.hpp with S = 40 baked in: (S/2) (1 + tanh v).
+  EXPECT_NE(src.find("// phi = saturating"), std::string::npos);
+  EXPECT_NE(src.find("tanhf(t1)"), std::string::npos);
+  EXPECT_NE(src.find(" = 20.0f * t3;"), std::string::npos);
+  EXPECT_NE(src.find("return rnnjit_phi(s);"), std::string::npos);
   EXPECT_NE(src.find("kAlphaVector = true"), std::string::npos);
   EXPECT_NE(src.find("kBias = true"), std::string::npos);
   EXPECT_NE(src.find("kRowSum = -0.100000001f"), std::string::npos);

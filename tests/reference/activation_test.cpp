@@ -1,11 +1,11 @@
-// phi' of compiler/activation_math.hpp against central differences of phi, over a grid of points
+// phi' of compiler/activation_table.hpp against central differences of phi, over a grid of points
 // away from the kinks, and the closed forms at a few known points.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
-#include "compiler/activation_math.hpp"
+#include "compiler/activation_table.hpp"
 
 namespace rnnjit {
 namespace {

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <tuple>
 
-#include "compiler/activation_math.hpp"
+#include "compiler/activation_table.hpp"
 #include "tests/reference/fd_check.hpp"
 
 namespace rnnjit::reftest {

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "compiler/activation_math.hpp"
+#include "compiler/activation_table.hpp"
 #include "runtime/reference/reference_executor.hpp"
 
 namespace rnnjit::reftest {
