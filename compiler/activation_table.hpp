@@ -193,6 +193,27 @@ struct PowerLaw {
   }
 };
 
+// The logistic function 1 / (1 + e^-x); phi' = sigma (1 - sigma), sigma = phi(x).
+struct Sigmoid : Defaults {
+  template <Expr E>
+  static Pair<E> emit(const E& x, double) {
+    const E sg = sigmoid(x);
+    return {sg, sg * (1.0 - sg)};
+  }
+};
+
+// The rectified tanh max(0, tanh x) (tanh x > 0 exactly where x > 0); phi' = 1 - tanh^2 x for
+// x > 0, else 0 (the subgradient at 0 is taken as 0).
+struct Retanh : Defaults {
+  static constexpr std::optional<double> kink = 0.0;
+  template <Expr E>
+  static Pair<E> emit(const E& x, double) {
+    const E pos = gt(x, 0.0);
+    const E th = tanh(x);
+    return {select(pos, th, 0.0), select(pos, 1.0 - th * th, 0.0)};
+  }
+};
+
 // Calls f(Def{}) with the definition of `a` and returns what it returns.
 template <class F>
 decltype(auto) visit(ir::Activation a, F&& f) {
