@@ -1,5 +1,5 @@
-// The activations phi of DESIGN.md section 2 and their hand-derived derivatives phi': each one is
-// defined here once, as the struct named like its line in ir/activations.def.
+// The activations phi of the cell and their hand-derived derivatives phi': each one is defined
+// here once, as the struct named like its line in ir/activations.def.
 //
 // A definition has
 //   emit(x, rate)   {phi, phi'} in the expression language of compiler/activation_expr.hpp: what

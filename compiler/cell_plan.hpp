@@ -2,7 +2,7 @@
 // once: the sizes and constants the generated code is specialised on, where each operand comes
 // from, and how the gate and input tensors are packed into flat buffers.
 //
-// After fold_uniform and merge_bank a cell step is always (DESIGN.md section 2)
+// After fold_uniform and merge_bank a cell step is always
 //   z = nu(r_prev)                                              optional spike noise; else z =
 //   r_prev s = bankmatvec(bank, z, gates..) + rowsum(z).. + sum scale W_in u + bias r =
 //   leak(r_prev, act(s))

@@ -8,8 +8,8 @@
 
 namespace rnnjit::ir {
 
-// phi in DESIGN.md section 2: one enumerator per line of ir/activations.def, in its order. What
-// each one computes is defined once, in compiler/activation_table.hpp.
+// The activation phi: one enumerator per line of ir/activations.def, in its order. What each one
+// computes is defined once, in compiler/activation_table.hpp.
 enum class Activation {
 #define RNNJIT_ACTIVATION(Enum, spec_name) Enum,
 #include "ir/activations.def"
