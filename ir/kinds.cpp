@@ -6,16 +6,11 @@
 namespace rnnjit::ir {
 namespace {
 
-constexpr std::array<std::pair<Activation, std::string_view>, 8> kActivationNames{{
-    {Activation::Relu, "relu"},
-    {Activation::Gelu, "gelu"},
-    {Activation::GeluTanh, "gelu_tanh"},
-    {Activation::Tanh, "tanh"},
-    {Activation::Silu, "silu"},
-    {Activation::Softplus, "softplus"},
-    {Activation::Saturating, "saturating"},
-    {Activation::PowerLaw, "powerlaw"},
-}};
+constexpr std::pair<Activation, std::string_view> kActivationNames[] = {
+#define RNNJIT_ACTIVATION(Enum, spec_name) {Activation::Enum, spec_name},
+#include "ir/activations.def"
+#undef RNNJIT_ACTIVATION
+};
 
 constexpr std::array<std::pair<Noise, std::string_view>, 4> kNoiseNames{{
     {Noise::None, "none"},

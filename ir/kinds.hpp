@@ -8,17 +8,12 @@
 
 namespace rnnjit::ir {
 
-// phi in DESIGN.md section 2. Each has a hand-written derivative next to its definition
-// (compiler/activation_math.hpp is the float64 source of truth; the CUDA and LLVM backends mirror it).
+// The activation phi: one enumerator per line of ir/activations.def, in its order. What each one
+// computes is defined once, in compiler/activation_table.hpp.
 enum class Activation {
-  Relu,        // max(x, 0)
-  Gelu,        // x * Phi(x), exact erf form
-  GeluTanh,    // tanh approximation of GELU
-  Tanh,        // tanh(x)
-  Silu,        // x * sigmoid(x)
-  Softplus,    // log(1 + e^x)
-  Saturating,  // (S/2) (1 + tanh(0.14 x - 4.2)), S = rate (vwm_rnn)
-  PowerLaw,    // 0.18 * max(x - 10, 1e-10)^1.7 (vwm_rnn with saturation rate <= 0)
+#define RNNJIT_ACTIVATION(Enum, spec_name) Enum,
+#include "ir/activations.def"
+#undef RNNJIT_ACTIVATION
 };
 
 // nu in DESIGN.md section 2: spike noise applied to the presynaptic rates.
@@ -33,6 +28,7 @@ std::string_view name(Activation a);
 std::string_view name(Noise n);
 std::optional<Activation> parse_activation(std::string_view s);
 std::optional<Noise> parse_noise(std::string_view s);
+// Every activation, in the order of ir/activations.def.
 const std::vector<Activation>& all_activations();
 
 }  // namespace rnnjit::ir

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "compiler/activation_math.hpp"
+#include "compiler/activation_table.hpp"
 #include "runtime/cpu/flush_denormals.hpp"
 
 namespace rnnjit::bench {

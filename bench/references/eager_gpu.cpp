@@ -6,14 +6,13 @@
 #include <stdexcept>
 #include <vector>
 
-#include "compiler/cuda/cuda_plan.hpp"
+#include "compiler/cell_plan.hpp"
 #include "runtime/cuda/host_pack.hpp"
 
 namespace rnnjit::bench {
 
 namespace {
 
-using cuda::CudaPlan;
 using cuda::DeviceGrads;
 using cuda::PackedParams;
 using cuda::PackedRun;
@@ -21,9 +20,8 @@ using cuda::PackedRun;
 class EagerGpu final : public EagerGpuReference {
  public:
   EagerGpu(const ir::Module& m, bool on_device) : m_(m), plan_(plan_for(m)), on_device_(on_device) {
-    const auto act = plan_.activation;
-    const float rate = static_cast<float>(plan_.rate);
-    ops_ = on_device ? make_cuda_eager_ops(act, rate) : make_host_eager_ops(act, rate);
+    ops_ = on_device ? make_cuda_eager_ops(plan_.activation, plan_.rate)
+                     : make_host_eager_ops(plan_.activation, plan_.rate);
   }
   std::string backend() const override { return on_device_ ? "eager-gpu" : "eager-gpu-host"; }
   std::string device() const override { return ops_->device(); }
@@ -34,7 +32,7 @@ class EagerGpu final : public EagerGpuReference {
     run_ = cuda::pack_run(plan_, m_, inputs, opt.steps);
     have_backward_ = false;
     ops_->release_all();
-    const int64_t N = plan_.n, M = plan_.m, B = run_->batch, T = run_->steps;
+    const int64_t N = plan_.n, M = plan_.m(), B = run_->batch, T = run_->steps;
     d_ = Buffers{};
     d_.bank = upload(pp_->bank);
     d_.w_in = upload(pp_->w_in);
@@ -46,8 +44,7 @@ class EagerGpu final : public EagerGpuReference {
     std::vector<float> coef(static_cast<size_t>(std::max<int64_t>(M, 1))), col(coef.size(), -1.f);
     for (int64_t m = 0; m < M; ++m) {
       coef[static_cast<size_t>(m)] = static_cast<float>(plan_.slots[static_cast<size_t>(m)].coef);
-      col[static_cast<size_t>(m)] =
-          static_cast<float>(plan_.slots[static_cast<size_t>(m)].gate_column);
+      col[static_cast<size_t>(m)] = static_cast<float>(plan_.slots[static_cast<size_t>(m)].column);
     }
     d_.slot_coef = upload(coef);
     d_.slot_col = upload(col);
@@ -66,7 +63,7 @@ class EagerGpu final : public EagerGpuReference {
 
   TensorMap backward(const Tensor& dr) override {
     if (!run_) throw std::logic_error("eager-gpu: backward() before forward()");
-    const int64_t N = plan_.n, M = plan_.m, I = plan_.i, G = plan_.g;
+    const int64_t N = plan_.n, M = plan_.m(), I = plan_.input_columns, G = plan_.gate_columns;
     const int64_t B = run_->batch, T = run_->steps;
     check_shape("dr", dr, {B, T, N});
     std::vector<float> host(static_cast<size_t>(dr.numel()));
@@ -126,11 +123,11 @@ class EagerGpu final : public EagerGpuReference {
           *dbias = nullptr;
   };
 
-  static CudaPlan plan_for(const ir::Module& m) {
+  static CellPlan plan_for(const ir::Module& m) {
     for (auto& op : m.step)
       if (op.kind == ir::OpKind::Noise)
         throw std::runtime_error("eager-gpu reference: spike noise is not supported");
-    return cuda::plan_cuda(m);
+    return plan_cell(m, "CUDA backend");
   }
 
   float* upload(const std::vector<float>& host) {
@@ -148,11 +145,11 @@ class EagerGpu final : public EagerGpuReference {
     GateCtx g;
     g.slot_coef = d_.slot_coef;
     g.slot_col = d_.slot_col;
-    g.M = plan_.m;
+    g.M = plan_.m();
     g.gates = d_.gates;
     g.T = run_->steps;
     g.t = t;
-    g.G = plan_.g;
+    g.G = plan_.gate_columns;
     return g;
   }
   // z_t = r_{t-1} (r0 at t = 0) and its leading dimension.
@@ -164,7 +161,8 @@ class EagerGpu final : public EagerGpuReference {
 
   void device_forward() {
     EagerOps& o = *ops_;
-    const int64_t N = plan_.n, M = plan_.m, I = plan_.i, B = run_->batch, T = run_->steps;
+    const int64_t N = plan_.n, M = plan_.m(), I = plan_.input_columns, B = run_->batch,
+                  T = run_->steps;
     const int64_t ld = T * N;
     for (int64_t t = 0; t < T; ++t) {
       int64_t ldz = 0;
@@ -178,7 +176,7 @@ class EagerGpu final : public EagerGpuReference {
         o.add_row_scalar(s, ld, d_.rowsum, static_cast<float>(plan_.rowsum), B, N);
       }
       if (I > 0) o.gemm(false, true, B, N, I, d_.u + t * I, T * I, d_.w_in, I, 1.f, s, ld);
-      if (!plan_.bias.empty()) o.add_bias(s, ld, d_.bias, B, N);
+      if (plan_.has_bias()) o.add_bias(s, ld, d_.bias, B, N);
       o.act(d_.p + t * N, ld, s, ld, B, N);
       o.leak(d_.r + t * N, ld, z, ldz, d_.p + t * N, ld, d_.alpha, B, N);
     }
@@ -186,7 +184,7 @@ class EagerGpu final : public EagerGpuReference {
 
   void device_backward() {
     EagerOps& o = *ops_;
-    const int64_t N = plan_.n, M = plan_.m, I = plan_.i, G = plan_.g;
+    const int64_t N = plan_.n, M = plan_.m(), I = plan_.input_columns, G = plan_.gate_columns;
     const int64_t B = run_->batch, T = run_->steps, ld = T * N;
     o.zero(d_.dgates, static_cast<size_t>(B * T * G));
     o.zero(d_.dbank, static_cast<size_t>(M * N * N));
@@ -225,7 +223,7 @@ class EagerGpu final : public EagerGpuReference {
   }
 
   const ir::Module m_;  // a copy: callers may pass a temporary
-  CudaPlan plan_;
+  CellPlan plan_;
   bool on_device_;
   std::unique_ptr<EagerOps> ops_;
   std::optional<PackedParams> pp_;

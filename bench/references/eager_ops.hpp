@@ -93,14 +93,14 @@ class EagerOps {
 };
 
 // Plain loops on the host (the CPU twin of the CUDA kernels).
-std::unique_ptr<EagerOps> make_host_eager_ops(ir::Activation act, float rate);
+std::unique_ptr<EagerOps> make_host_eager_ops(ir::Activation act, double rate);
 // cuBLAS + NVRTC kernels on device 0. Throws std::runtime_error naming what is missing (driver,
 // libcublas, NVRTC) when it cannot run.
-std::unique_ptr<EagerOps> make_cuda_eager_ops(ir::Activation act, float rate);
+std::unique_ptr<EagerOps> make_cuda_eager_ops(ir::Activation act, double rate);
 
 // The CUDA source of the elementwise and reduction kernels for one activation (what NVRTC
 // compiles; CI compiles it for sm_80 and sm_90 without a GPU).
-std::string eager_kernels_source(ir::Activation act);
+std::string eager_kernels_source(ir::Activation act, double rate);
 
 // fp32 GFLOP/s of one cuBLAS SGEMM n x n x n on device 0 (median of a few, CUDA events): the
 // device peak that rnnjit bench reports fractions of.

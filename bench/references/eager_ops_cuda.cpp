@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bench/references/eager_ops.hpp"
+#include "compiler/cuda/cuda_codegen.hpp"
 #include "compiler/cuda/embedded_templates.hpp"
 #include "runtime/cuda/cuda_driver.hpp"
 #include "runtime/cuda/device_buffer.hpp"
@@ -25,7 +26,7 @@ namespace {
 
 constexpr unsigned kThreads = 256;
 
-// The kernels; RNNJIT_EAGER_ACT / _GRAD name the activation pair of templates/activations.cuh.
+// The kernels; rnnjit_phi / rnnjit_dphi are the activation's pair (cuda::activation_source).
 constexpr const char* kKernels = R"cuda(
 typedef long long i64;
 
@@ -112,11 +113,11 @@ extern "C" __global__ void eager_add_bias(float* out, i64 ldo, const float* bias
   out[b * ldo + i] += bias[i];
 }
 
-extern "C" __global__ void eager_act(float* p, i64 ldp, const float* s, i64 lds, i64 rows, i64 cols,
-                                     float rate) {
+extern "C" __global__ void eager_act(float* p, i64 ldp, const float* s, i64 lds, i64 rows,
+                                     i64 cols) {
   RNNJIT_ELEMENT(rows * cols)
   const i64 b = k / cols, i = k - b * cols;
-  p[b * ldp + i] = rnnjit::RNNJIT_EAGER_ACT(s[b * lds + i], rate);
+  p[b * ldp + i] = rnnjit_phi(s[b * lds + i]);
 }
 
 extern "C" __global__ void eager_leak(float* r, i64 ldr, const float* z, i64 ldz, const float* p,
@@ -137,10 +138,10 @@ extern "C" __global__ void eager_leak_backward(float* dp, float* dz, float* da, 
 }
 
 extern "C" __global__ void eager_act_backward(float* ds, const float* dp, const float* s, i64 lds,
-                                              i64 rows, i64 cols, float rate) {
+                                              i64 rows, i64 cols) {
   RNNJIT_ELEMENT(rows * cols)
   const i64 b = k / cols, i = k - b * cols;
-  ds[k] = dp[k] * rnnjit::RNNJIT_EAGER_ACT_GRAD(s[b * lds + i], rate);
+  ds[k] = dp[k] * rnnjit_dphi(s[b * lds + i]);
 }
 
 // One thread per column (coalesced over the columns, sequential over the rows).
@@ -246,10 +247,10 @@ double median_event_ms(const std::function<void()>& fn, int warmup, int reps) {
 
 class CudaEagerOps final : public EagerOps {
  public:
-  CudaEagerOps(ir::Activation act, float rate) : dev_(cuda::device()), rate_(rate) {
+  CudaEagerOps(ir::Activation act, double rate) : dev_(cuda::device()) {
     // SASS for this device (cubin): no PTX JIT in the driver, so a newer NVRTC than the driver
     // works.
-    const std::string image = nvrtc_compile(eager_kernels_source(act), dev_.arch(), true);
+    const std::string image = nvrtc_compile(eager_kernels_source(act, rate), dev_.arch(), true);
     const cuda::DriverApi& d = cuda::driver();
     d.check(d.ModuleLoadData(&module_, image.data()), "cuModuleLoadData(eager kernels)");
     auto fn = [&](const char* name) {
@@ -347,8 +348,7 @@ class CudaEagerOps final : public EagerOps {
   }
   void act(float* p, int64_t ldp, const float* s, int64_t lds, int64_t rows,
            int64_t cols) override {
-    launch(k_act_, blocks_for(rows * cols), dptr(p), ll(ldp), dptr(s), ll(lds), ll(rows), ll(cols),
-           rate_);
+    launch(k_act_, blocks_for(rows * cols), dptr(p), ll(ldp), dptr(s), ll(lds), ll(rows), ll(cols));
   }
   void leak(float* r, int64_t ldr, const float* z, int64_t ldz, const float* p, int64_t ldp,
             const float* alpha, int64_t rows, int64_t cols) override {
@@ -364,7 +364,7 @@ class CudaEagerOps final : public EagerOps {
   void act_backward(float* ds, const float* dp, const float* s, int64_t lds, int64_t rows,
                     int64_t cols) override {
     launch(k_act_backward_, blocks_for(rows * cols), dptr(ds), dptr(dp), dptr(s), ll(lds), ll(rows),
-           ll(cols), rate_);
+           ll(cols));
   }
   void col_sum_add(float* out, const float* x, int64_t ldx, int64_t rows, int64_t cols) override {
     launch(k_col_sum_add_, blocks_for(cols), dptr(out), dptr(x), ll(ldx), ll(rows), ll(cols));
@@ -398,7 +398,6 @@ class CudaEagerOps final : public EagerOps {
   }
 
   const cuda::Device& dev_;
-  float rate_;
   Cublas cublas_;
   CUmodule module_ = nullptr;
   CUfunction k_gate_combine_ = nullptr, k_gate_spread_ = nullptr, k_gate_grads_ = nullptr,
@@ -411,15 +410,15 @@ class CudaEagerOps final : public EagerOps {
 
 }  // namespace
 
-std::string eager_kernels_source(ir::Activation act) {
-  const std::string name(ir::name(act));
+std::string eager_kernels_source(ir::Activation act, double rate) {
   return fmt::format(
       "// rnnjit eager GPU reference kernels (bench/references/eager_ops_cuda.cpp), activation "
-      "{0}\n{1}\n#define RNNJIT_EAGER_ACT act_{0}\n#define RNNJIT_EAGER_ACT_GRAD act_{0}_grad\n{2}",
-      name, cuda::unit_text("activations.cuh"), kKernels);
+      "{}\n{}\n{}{}",
+      ir::name(act), cuda::unit_text("activations.cuh"), cuda::activation_source(act, rate),
+      kKernels);
 }
 
-std::unique_ptr<EagerOps> make_cuda_eager_ops(ir::Activation act, float rate) {
+std::unique_ptr<EagerOps> make_cuda_eager_ops(ir::Activation act, double rate) {
   return std::make_unique<CudaEagerOps>(act, rate);
 }
 

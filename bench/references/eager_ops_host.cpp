@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "bench/references/eager_ops.hpp"
-#include "compiler/activation_math.hpp"
+#include "compiler/activation_table.hpp"
 
 namespace rnnjit::bench {
 
@@ -20,7 +20,7 @@ float gate_coef(const GateCtx& g, int64_t m, int64_t b) {
 
 class HostEagerOps final : public EagerOps {
  public:
-  HostEagerOps(ir::Activation act, float rate) : act_(act), rate_(rate) {}
+  HostEagerOps(ir::Activation act, double rate) : act_(act), rate_(rate) {}
   std::string device() const override { return "host emulation of the eager GPU kernels"; }
 
   float* alloc(size_t n) override {
@@ -93,7 +93,7 @@ class HostEagerOps final : public EagerOps {
            int64_t cols) override {
     for (int64_t b = 0; b < rows; ++b)
       for (int64_t i = 0; i < cols; ++i)
-        p[b * ldp + i] = act_forward<float>(act_, s[b * lds + i], rate_);
+        p[b * ldp + i] = act_emitted<float>(act_, s[b * lds + i], rate_).phi.v;
   }
   void leak(float* r, int64_t ldr, const float* z, int64_t ldz, const float* p, int64_t ldp,
             const float* alpha, int64_t rows, int64_t cols) override {
@@ -116,7 +116,8 @@ class HostEagerOps final : public EagerOps {
                     int64_t cols) override {
     for (int64_t b = 0; b < rows; ++b)
       for (int64_t i = 0; i < cols; ++i)
-        ds[b * cols + i] = dp[b * cols + i] * act_derivative<float>(act_, s[b * lds + i], rate_);
+        ds[b * cols + i] =
+            dp[b * cols + i] * act_emitted<float>(act_, s[b * lds + i], rate_).dphi.v;
   }
   void col_sum_add(float* out, const float* x, int64_t ldx, int64_t rows, int64_t cols) override {
     for (int64_t i = 0; i < cols; ++i) {
@@ -147,13 +148,13 @@ class HostEagerOps final : public EagerOps {
 
  private:
   ir::Activation act_;
-  float rate_;
+  double rate_;
   std::vector<std::vector<float>> arena_;
 };
 
 }  // namespace
 
-std::unique_ptr<EagerOps> make_host_eager_ops(ir::Activation act, float rate) {
+std::unique_ptr<EagerOps> make_host_eager_ops(ir::Activation act, double rate) {
   return std::make_unique<HostEagerOps>(act, rate);
 }
 

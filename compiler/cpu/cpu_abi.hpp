@@ -12,12 +12,12 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "compiler/cpu/cpu_plan.hpp"
+#include "compiler/cell_plan.hpp"
 
 namespace rnnjit::cpu {
 
 // Slots of the args array. Gate, input and their gradient pointers follow kFixedSlots in this
-// order: gates (one per CpuPlan::gates), inputs (one per CpuPlan::inputs), dgates, dinputs.
+// order: gates (one per CellPlan::gates), inputs (one per CellPlan::inputs), dgates, dinputs.
 enum ArgSlot : int {
   kWf =
       0,   // [kcols][ldf]  forward panel: row m*np+j = bank[m][:, j] (transposed), then W_in^T rows
@@ -88,7 +88,7 @@ struct CpuNoiseContext {
 };
 
 // vector_bits: the host's widest usable vector register (512, 256 or 128); elem_bytes 4 or 8.
-CpuLayout make_layout(const CpuPlan& plan, int vector_bits, int elem_bytes);
+CpuLayout make_layout(const CellPlan& plan, int vector_bits, int elem_bytes);
 
 }  // namespace rnnjit::cpu
 

@@ -1,5 +1,5 @@
 // The CPU backend's code generator: a compiled cell module -> LLVM IR (IRBuilder) -> machine code
-// through ORC's LLJIT, specialised on everything CpuPlan records (N, the bank slots and gate
+// through ORC's LLJIT, specialised on everything CellPlan records (N, the bank slots and gate
 // channels, activation, leak kind, rowsum constant, bias, input widths) and on the host's vectors.
 #pragma once
 
@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "compiler/cell_plan.hpp"
 #include "compiler/cpu/cpu_abi.hpp"
-#include "compiler/cpu/cpu_plan.hpp"
 #include "ir/module.hpp"
 
 namespace rnnjit::cpu {
@@ -18,7 +18,7 @@ namespace rnnjit::cpu {
 using KernelFn = void (*)(void**, int64_t, int64_t, int64_t, int64_t, void*);
 
 struct CompiledCpuCell {
-  CpuPlan plan;
+  CellPlan plan;
   CpuLayout layout;
   bool fp64 = false;
   KernelFn fwd = nullptr, bwd = nullptr, wgrad = nullptr;

@@ -30,7 +30,7 @@ using llvm::Value;
 
 class Gen {
  public:
-  Gen(llvm::LLVMContext& ctx, llvm::Module& mod, const CpuPlan& plan, const CpuLayout& layout,
+  Gen(llvm::LLVMContext& ctx, llvm::Module& mod, const CellPlan& plan, const CpuLayout& layout,
       bool fp64)
       : C(ctx), M(mod), b(ctx), P(plan), L(layout), fp64_(fp64) {
     E = fp64 ? b.getDoubleTy() : b.getFloatTy();
@@ -186,7 +186,7 @@ class Gen {
   }
   // Coefficient of bank slot m for trial b at step t (a scalar).
   Value* slot_coef(size_t m, Value* bt) {
-    const BankSlotPlan& s = P.slots[m];
+    const PlanSlot& s = P.slots[m];
     if (s.gate < 0) return ce(s.coef);
     const int64_t k = P.gates[static_cast<size_t>(s.gate)].width;
     Value* g = ld(at(arg_ptr(L.gate_slot(s.gate)), add(mul(bt, c64(k)), c64(s.channel))));
@@ -201,7 +201,7 @@ class Gen {
   llvm::LLVMContext& C;
   llvm::Module& M;
   llvm::IRBuilder<> b;
-  const CpuPlan& P;
+  const CellPlan& P;
   const CpuLayout& L;
   bool fp64_;
   llvm::Type* E;
@@ -229,7 +229,7 @@ void Gen::forward() {
   Value *r0 = arg_ptr(kR0), *rout = arg_ptr(kROut), *dsave = arg_ptr(kDSave),
         *zsave = arg_ptr(kZSave);
   Value* phisave = P.alpha_vector ? arg_ptr(kPhiSave) : nullptr;
-  Value* bias = P.has_bias ? arg_ptr(kBias) : nullptr;
+  Value* bias = P.has_bias() ? arg_ptr(kBias) : nullptr;
   Value* wf = arg_ptr(kWf);
   llvm::FunctionCallee noise_fn;
   Value *noise_ctx = nullptr, *dzsave = nullptr;
@@ -271,7 +271,7 @@ void Gen::forward() {
       });
       if (P.has_rowsum) st(b.CreateFMul(ce(P.rowsum), hsum(b.CreateLoad(V, sumv))), at(Rs, p));
       for (int q = 0; q < ni; ++q) {
-        const InputTermPlan& in = P.inputs[static_cast<size_t>(q)];
+        const PlanInput& in = P.inputs[static_cast<size_t>(q)];
         Value* u = at(arg_ptr(L.input_slot(q, ng)), mul(bt, c64(in.width)));
         Value* dst = at(arow, c64(L.m * np + in.offset));
         loop(c64(0), c64(in.width), 1,
@@ -294,7 +294,7 @@ void Gen::forward() {
         Value* s = ldv(at(acc, j));
         if (bias) s = b.CreateFAdd(s, ldv(at(bias, j)));
         if (rs) s = b.CreateFAdd(s, rs);
-        auto [phi, dphi] = emit_activation(b, M, P.act, P.rate, s, fp64_);
+        auto [phi, dphi] = emit_activation(b, M, P.activation, P.rate, s, fp64_);
         Value* a = alpha_vec(j);
         Value* zv = ldv(at(z, j));
         Value* r = fma(a, phi, b.CreateFMul(b.CreateFSub(cv(1.0), a), zv));
@@ -372,7 +372,7 @@ void Gen::backward() {
       std::vector<Value*> coefs;
       for (size_t m = 0; m < P.slots.size(); ++m) {
         coefs.push_back(splat(slot_coef(m, bt)));
-        const BankSlotPlan& s = P.slots[m];
+        const PlanSlot& s = P.slots[m];
         if (s.gate < 0) continue;
         // dL/dg = coef * (bank_m^T delta) . z
         Value* dotv = alloca_entry(V);
@@ -386,7 +386,7 @@ void Gen::backward() {
         st(b.CreateFAdd(ld(dg), b.CreateFMul(ce(s.coef), hsum(b.CreateLoad(V, dotv)))), dg);
       }
       for (int q = 0; q < ni; ++q) {
-        const InputTermPlan& in = P.inputs[static_cast<size_t>(q)];
+        const PlanInput& in = P.inputs[static_cast<size_t>(q)];
         Value* du = at(arg_ptr(L.dinput_slot(q, ng, ni)), mul(bt, c64(in.width)));
         Value* src = at(orow, c64(L.m * np + in.offset));
         loop(c64(0), c64(in.width), 1, [&](Value* i) {
@@ -479,7 +479,7 @@ void Gen::weight_gradient() {
 
 }  // namespace
 
-std::unique_ptr<llvm::Module> build_cell_module(llvm::LLVMContext& ctx, const CpuPlan& plan,
+std::unique_ptr<llvm::Module> build_cell_module(llvm::LLVMContext& ctx, const CellPlan& plan,
                                                 const CpuLayout& layout, bool fp64,
                                                 const KernelNames& names, const std::string& cpu,
                                                 const std::string& features) {

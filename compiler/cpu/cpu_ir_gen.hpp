@@ -7,8 +7,8 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 
+#include "compiler/cell_plan.hpp"
 #include "compiler/cpu/cpu_abi.hpp"
-#include "compiler/cpu/cpu_plan.hpp"
 
 namespace rnnjit::cpu {
 
@@ -18,7 +18,7 @@ struct KernelNames {
 
 // Emits `names.fwd`, `names.bwd`, `names.wgrad` (see cpu_abi.hpp) into a fresh module. The caller
 // sets the data layout and triple and runs the optimisation pipeline.
-std::unique_ptr<llvm::Module> build_cell_module(llvm::LLVMContext& ctx, const CpuPlan& plan,
+std::unique_ptr<llvm::Module> build_cell_module(llvm::LLVMContext& ctx, const CellPlan& plan,
                                                 const CpuLayout& layout, bool fp64,
                                                 const KernelNames& names, const std::string& cpu,
                                                 const std::string& features);

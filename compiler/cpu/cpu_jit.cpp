@@ -109,13 +109,13 @@ void optimise(llvm::Module& mod, llvm::TargetMachine& tm) {
 struct Built {
   std::unique_ptr<llvm::LLVMContext> ctx;
   std::unique_ptr<llvm::Module> mod;
-  CpuPlan plan;
+  CellPlan plan;
   CpuLayout layout;
 };
 
 Built build(const ir::Module& m, bool fp64, const KernelNames& names, llvm::TargetMachine& tm) {
   Built out;
-  out.plan = analyse_cpu_cell(m);
+  out.plan = plan_cell(m, "cpu backend");
   out.layout = make_layout(out.plan, host().vector_bits, fp64 ? 8 : 4);
   out.ctx = std::make_unique<llvm::LLVMContext>();
   out.mod =
@@ -180,7 +180,8 @@ std::shared_ptr<const CompiledCpuCell> compile_cpu_cell(const ir::Module& m,
   static std::mutex mu;
   static std::map<std::string, std::shared_ptr<const CompiledCpuCell>> cache;
   static int counter = 0;
-  const std::string key = ir::print(m) + "\n" + analyse_cpu_cell(m).key() + "\n" + precision;
+  const std::string key =
+      ir::print(m) + "\n" + plan_cell(m, "cpu backend").key() + "\n" + precision;
   std::lock_guard<std::mutex> lock(mu);
   if (auto it = cache.find(key); it != cache.end()) {
     if (cache_hit) *cache_hit = true;

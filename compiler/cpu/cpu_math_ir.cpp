@@ -7,7 +7,7 @@
 #include <llvm/IR/DerivedTypes.h>
 #include <llvm/IR/Intrinsics.h>
 
-#include "compiler/activation_math.hpp"
+#include "compiler/activation_table.hpp"
 
 namespace rnnjit::cpu {
 namespace {
@@ -15,9 +15,9 @@ namespace {
 using llvm::Value;
 
 // Elementwise math on a vector of float or double.
-// - exact mode (fp64 kernels, and fp32 kernels for softplus / powerlaw): transcendentals call the C
-//   library's double functions lane by lane (resolved from the host process by the JIT), so phi and
-//   phi' are the reference's formulas evaluated with the reference's functions.
+// - exact mode (fp64 kernels, and fp32 kernels of activations that use log1p or pow):
+//   transcendentals call the C library's double functions lane by lane (resolved from the host
+//   process by the JIT), the functions the float64 reference calls.
 // - fast mode (fp32 kernels): exp, tanh and erf are vector polynomials in float, accurate to a few
 //   1e-7 absolute (exp: Cephes' expf reduction and polynomial, ~1 ulp; erf: Abramowitz & Stegun
 //   7.1.26, |error| < 1.5e-7; tanh: odd Taylor series below 0.25, 1 - 2/(e^2x + 1) above), far
@@ -125,77 +125,48 @@ struct VMath {
   }
 };
 
+// The expression language of compiler/activation_expr.hpp as LLVM IR: every operation emits its
+// instructions at once, through VMath (a condition is an i1 vector).
+struct Lv {
+  VMath* M;
+  Value* v;
+
+  Lv constant(double k) const { return {M, M->c(k)}; }
+  Lv add(const Lv& o) const { return {M, M->add(v, o.v)}; }
+  Lv sub(const Lv& o) const { return {M, M->sub(v, o.v)}; }
+  Lv mul(const Lv& o) const { return {M, M->mul(v, o.v)}; }
+  Lv div(const Lv& o) const { return {M, M->div(v, o.v)}; }
+  Lv exp() const { return {M, M->exp(v)}; }
+  Lv tanh() const { return {M, M->tanh(v)}; }
+  Lv erf() const { return {M, M->erf(v)}; }
+  Lv log1p() const { return {M, M->log1p(v)}; }
+  Lv pow(double k) const { return {M, M->pow(v, M->c(k))}; }
+  Lv abs() const { return {M, M->abs(v)}; }
+  Lv sigmoid() const { return {M, M->sigmoid(v)}; }
+  Lv gt(const Lv& o) const { return {M, M->gt(v, o.v)}; }
+  Lv select(const Lv& a, const Lv& b) const { return {M, M->sel(v, a.v, b.v)}; }
+};
+
 }  // namespace
 
-std::pair<Value*, Value*> emit_activation(llvm::IRBuilder<>& b, llvm::Module& m, ir::Activation act,
-                                          double rate, Value* s, bool fp64) {
-  using namespace act_detail;
+std::pair<Value*, Value*> emit_activation(llvm::IRBuilder<>& b, llvm::Module& m,
+                                          ir::Activation activation, double rate, Value* s,
+                                          bool fp64) {
   auto* vin = llvm::cast<llvm::FixedVectorType>(s->getType());
   auto* vd = llvm::FixedVectorType::get(b.getDoubleTy(), vin->getNumElements());
-  // fp32 kernels compute in float with the vector approximations, except where those would need a
-  // vector log (softplus, powerlaw): there they widen to double and call the C library.
-  const bool fast = !fp64 && act != ir::Activation::Softplus && act != ir::Activation::PowerLaw;
+  // fp32 kernels compute in float with the vector approximations, except for activations that need
+  // a primitive without one (log1p, pow: a vector log): those widen to double and call the C
+  // library.
+  uint32_t uses = 0;
+  act::visit(activation, [&](auto def) { decltype(def)::emit(act::Uses{&uses}, rate); });
+  const bool fast = !fp64 && !(uses & (act::kLog1p | act::kPow));
   const bool widen = !fp64 && !fast;
   VMath M{b, m, widen ? vd : vin, fast};
   Value* x = widen ? b.CreateFPExt(s, vd) : s;
-  Value *phi = nullptr, *d = nullptr;
-  switch (act) {
-    case ir::Activation::Relu: {
-      Value* pos = M.gt(x, M.c(0.0));
-      phi = M.sel(pos, x, M.c(0.0));
-      d = M.sel(pos, M.c(1.0), M.c(0.0));
-      break;
-    }
-    case ir::Activation::Gelu: {
-      Value* cdf = M.mul(M.c(0.5), M.add(M.c(1.0), M.erf(M.mul(x, M.c(kInvSqrt2)))));
-      phi = M.mul(x, cdf);
-      d = M.add(cdf, M.mul(M.mul(x, M.c(kInvSqrt2Pi)), M.exp(M.mul(M.c(-0.5), M.mul(x, x)))));
-      break;
-    }
-    case ir::Activation::GeluTanh: {
-      Value* x2 = M.mul(x, x);
-      Value* u = M.mul(M.c(kSqrt2OverPi), M.add(x, M.mul(M.c(kGeluTanhCubic), M.mul(x2, x))));
-      Value* th = M.tanh(u);
-      Value* half1 = M.mul(M.c(0.5), M.add(M.c(1.0), th));
-      phi = M.mul(x, half1);
-      Value* du = M.mul(M.c(kSqrt2OverPi), M.add(M.c(1.0), M.mul(M.c(3.0 * kGeluTanhCubic), x2)));
-      d = M.add(half1, M.mul(M.mul(M.mul(M.c(0.5), x), M.sub(M.c(1.0), M.mul(th, th))), du));
-      break;
-    }
-    case ir::Activation::Tanh: {
-      Value* th = M.tanh(x);
-      phi = th;
-      d = M.sub(M.c(1.0), M.mul(th, th));
-      break;
-    }
-    case ir::Activation::Silu: {
-      Value* sg = M.sigmoid(x);
-      phi = M.mul(x, sg);
-      d = M.mul(sg, M.add(M.c(1.0), M.mul(x, M.sub(M.c(1.0), sg))));
-      break;
-    }
-    case ir::Activation::Softplus: {
-      Value* relu = M.sel(M.gt(x, M.c(0.0)), x, M.c(0.0));
-      phi = M.add(relu, M.log1p(M.exp(M.mul(M.c(-1.0), M.abs(x)))));
-      d = M.sigmoid(x);
-      break;
-    }
-    case ir::Activation::Saturating: {
-      Value* th = M.tanh(M.sub(M.mul(M.c(kSatSlope), x), M.c(kSatShift)));
-      phi = M.mul(M.c(0.5 * rate), M.add(M.c(1.0), th));
-      d = M.mul(M.c(0.5 * rate * kSatSlope), M.sub(M.c(1.0), M.mul(th, th)));
-      break;
-    }
-    case ir::Activation::PowerLaw: {
-      Value* dd = M.sub(x, M.c(kPowThreshold));
-      Value* above = M.gt(dd, M.c(kPowFloor));
-      Value* base = M.sel(above, dd, M.c(kPowFloor));
-      phi = M.mul(M.c(kPowGain), M.pow(base, M.c(kPowExponent)));
-      d = M.sel(above, M.mul(M.c(kPowGain * kPowExponent), M.pow(base, M.c(kPowExponent - 1.0))),
-                M.c(0.0));
-      break;
-    }
-  }
+  const act::Pair<Lv> out = act::visit(activation, [&](auto def) {
+    return decltype(def)::emit(Lv{&M, x}, rate);
+  });
+  Value *phi = out.phi.v, *d = out.dphi.v;
   if (widen) {
     phi = b.CreateFPTrunc(phi, vin);
     d = b.CreateFPTrunc(d, vin);

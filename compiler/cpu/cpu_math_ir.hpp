@@ -1,5 +1,5 @@
-// Activation functions and their derivatives as LLVM IR on whole vectors, mirroring
-// compiler/activation_math.hpp (the float64 source of truth).
+// Activation functions and their derivatives as LLVM IR on whole vectors: the expressions of
+// compiler/activation_table.hpp, with each primitive of compiler/activation_expr.hpp mapped once.
 #pragma once
 
 #include <utility>

@@ -5,7 +5,7 @@
 #include <array>
 #include <string>
 
-#include "compiler/cuda/cuda_plan.hpp"
+#include "compiler/cell_plan.hpp"
 #include "compiler/optimizer_math.hpp"
 #include "ir/module.hpp"
 
@@ -30,7 +30,7 @@ struct KernelShape {
   size_t adjoint_smem_bytes(int tb) const;
   int64_t n = 0, m = 0, i = 0;
 };
-KernelShape kernel_shape(const CudaPlan& plan);
+KernelShape kernel_shape(const CellPlan& plan);
 
 // Kernel entry names in the generated source.
 std::string forward_entry(int tb);  // "rnnjit_forward_tb8"
@@ -40,7 +40,12 @@ inline constexpr const char* kWeightGradInputEntry = "rnnjit_wgrad_input";
 inline constexpr const char* kLayoutSymbol = "rnnjit_layout";
 
 // The same as emit_cuda_source, from a plan (the executor plans once and keeps the plan).
-std::string emit_source(const CudaPlan& plan, const std::string& precision);
+std::string emit_source(const CellPlan& plan, const std::string& precision);
+
+// phi and phi' of the activation as the device functions `float rnnjit_phi(float x)` and
+// `float rnnjit_dphi(float x)`, printed from compiler/activation_table.hpp (`rate` is baked in).
+// They call templates/activations.cuh, which must come first in the unit.
+std::string activation_source(ir::Activation activation, double rate);
 
 // Throws unless `precision` is one the CUDA backend implements today.
 void check_precision(const std::string& precision);

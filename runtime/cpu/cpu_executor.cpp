@@ -151,7 +151,7 @@ std::vector<void*> Runner<E>::args() {
 
 template <class E>
 Tensor Runner<E>::forward(const TensorMap& params, const TensorMap& inputs, const RunOptions& opt) {
-  const CpuPlan& P = k_->plan;
+  const CellPlan& P = k_->plan;
   const CpuLayout& L = k_->layout;
   const int64_t n = P.n, np = L.np;
   // Shapes first: B from r0, T from the gates / inputs (or opt.steps). Nothing changes on error.
@@ -194,9 +194,9 @@ Tensor Runner<E>::forward(const TensorMap& params, const TensorMap& inputs, cons
     (void)w;
   }
   const Tensor* bias = nullptr;
-  if (P.has_bias) {
-    bias = &require(params, P.bias_name, kWhere);
-    check_shape(std::string(kWhere) + ": parameter '" + P.bias_name + "'", *bias, {n});
+  if (P.has_bias()) {
+    bias = &require(params, P.bias, kWhere);
+    check_shape(std::string(kWhere) + ": parameter '" + P.bias + "'", *bias, {n});
   }
 
   // Layouts of cpu_abi.hpp.
@@ -281,7 +281,7 @@ Tensor Runner<E>::forward(const TensorMap& params, const TensorMap& inputs, cons
 template <class E>
 TensorMap Runner<E>::backward(const Tensor& dr) {
   if (!have_run_) throw std::logic_error(std::string(kWhere) + ": backward() before forward()");
-  const CpuPlan& P = k_->plan;
+  const CellPlan& P = k_->plan;
   const CpuLayout& L = k_->layout;
   const int64_t n = P.n, np = L.np, B = B_, T = T_, M = L.m;
   check_shape(std::string(kWhere) + ": cotangent 'dr'", dr, {B, T, n});
@@ -346,7 +346,7 @@ TensorMap Runner<E>::backward(const Tensor& dr) {
     std::vector<int64_t> shape;
     for (auto& d : v.shape) shape.push_back(d.size);
     put(v.name, shape, [&](E* dst) {
-      if (v.role == ir::Role::Param && P.has_bias && v.name == P.bias_name) {
+      if (v.role == ir::Role::Param && P.has_bias() && v.name == P.bias) {
         std::vector<double> acc(static_cast<size_t>(np), 0.0);
         for (int64_t r = 0; r < R; ++r)
           for (int64_t i = 0; i < np; ++i)

@@ -45,7 +45,7 @@ class CudaExecutor final : public CellExecutor {
                                const RunOptions& opt);
   ResidentRun backward_resident();
   std::vector<float> download_dgates();
-  const CudaPlan& plan() const { return plan_; }
+  const CellPlan& plan() const { return plan_; }
   int tile() const { return tile_; }
   bool has_backward() const { return backward_done_; }
   CUstream stream() const { return stream_; }
@@ -63,7 +63,7 @@ class CudaExecutor final : public CellExecutor {
   ResidentRun resident();
 
   ir::Module module_;
-  CudaPlan plan_;
+  CellPlan plan_;
   KernelShape shape_;
   const Device& dev_;
   double compile_seconds_ = 0;
@@ -89,7 +89,10 @@ class CudaExecutor final : public CellExecutor {
 };
 
 CudaExecutor::CudaExecutor(const ir::Module& m, const ExecutorConfig& cfg)
-    : module_(m), plan_(plan_cuda(m)), shape_(kernel_shape(plan_)), dev_(cuda::device()) {
+    : module_(m),
+      plan_(plan_cell(m, "CUDA backend")),
+      shape_(kernel_shape(plan_)),
+      dev_(cuda::device()) {
   const auto start = std::chrono::steady_clock::now();
   const std::string source = emit_source(plan_, cfg.precision);
   const std::string cubin = KernelCache::instance().get(source, dev_.arch(), /*cubin=*/true);
@@ -260,7 +263,7 @@ std::vector<float> CudaExecutor::download_dgates() {
         "cuda executor: download_dgates() after a forward with RunOptions::gate_grads = false");
   const DriverApi& d = driver();
   d.check(d.StreamSynchronize(stream_), "cuStreamSynchronize(dgates)");
-  return dgates_.download(static_cast<size_t>(run_->batch * run_->steps * plan_.g));
+  return dgates_.download(static_cast<size_t>(run_->batch * run_->steps * plan_.gate_columns));
 }
 
 ResidentRun CudaExecutor::resident() {
@@ -287,7 +290,7 @@ void CudaExecutor::poison_backward() {
   const int64_t n = plan_.n, bt = run.batch * run.steps;
   delta_.fill_nan(static_cast<size_t>(bt * n), stream_);
   dr0_.fill_nan(static_cast<size_t>(run.batch * n), stream_);
-  du_.fill_nan(static_cast<size_t>(bt * plan_.i), stream_);
+  du_.fill_nan(static_cast<size_t>(bt * plan_.input_columns), stream_);
 }
 
 void CudaExecutor::launch_forward() {
@@ -331,16 +334,16 @@ TensorMap CudaExecutor::backward(const Tensor& dr) {
   DeviceGrads g;
   g.parts = (run.batch + tile_ - 1) / tile_;
   g.dr0 = dr0_.download(static_cast<size_t>(run.batch * n));
-  g.dgates = dgates_.download(static_cast<size_t>(bt * plan_.g));
-  g.du = du_.download(static_cast<size_t>(bt * plan_.i));
-  g.dbank = dbank_.download(static_cast<size_t>(plan_.m * n * n));
-  g.dw_in = dw_in_.download(static_cast<size_t>(n * plan_.i));
+  g.dgates = dgates_.download(static_cast<size_t>(bt * plan_.gate_columns));
+  g.du = du_.download(static_cast<size_t>(bt * plan_.input_columns));
+  g.dbank = dbank_.download(static_cast<size_t>(plan_.m() * n * n));
+  g.dw_in = dw_in_.download(static_cast<size_t>(n * plan_.input_columns));
   g.dalpha_part = dalpha_.download(static_cast<size_t>(g.parts * n));
   g.dbias_part = dbias_.download(static_cast<size_t>(g.parts * n));
   TensorMap grads = unpack_grads(plan_, module_, *params_, run, g);
   // Without RunOptions::gate_grads the adjoint may have skipped slots: no gate gradients to give.
   if (!gate_grads_)
-    for (const GateBlock& gb : plan_.gates) grads.erase(gb.name);
+    for (const PlanGate& gb : plan_.gates) grads.erase(gb.name);
   return grads;
 }
 
@@ -350,12 +353,12 @@ void CudaExecutor::launch_backward() {
   const int64_t parts = (run.batch + tile_ - 1) / tile_;
   delta_.reserve(static_cast<size_t>(std::max<int64_t>(bt * n, 1)));
   dr0_.reserve(static_cast<size_t>(std::max<int64_t>(run.batch * n, 1)));
-  du_.reserve(static_cast<size_t>(std::max<int64_t>(bt * plan_.i, 1)));
+  du_.reserve(static_cast<size_t>(std::max<int64_t>(bt * plan_.input_columns, 1)));
   dalpha_.zero(static_cast<size_t>(parts * n), stream_);
   dbias_.zero(static_cast<size_t>(parts * n), stream_);
-  dgates_.zero(static_cast<size_t>(bt * plan_.g), stream_);
-  dbank_.zero(static_cast<size_t>(plan_.m * n * n), stream_);
-  dw_in_.zero(static_cast<size_t>(n * plan_.i), stream_);
+  dgates_.zero(static_cast<size_t>(bt * plan_.gate_columns), stream_);
+  dbank_.zero(static_cast<size_t>(plan_.m() * n * n), stream_);
+  dw_in_.zero(static_cast<size_t>(n * plan_.input_columns), stream_);
   if (bt == 0) return;
 
   const Kernels* k = nullptr;
@@ -384,8 +387,9 @@ void CudaExecutor::launch_backward() {
     launch(f, static_cast<unsigned>(gx), static_cast<unsigned>(gy),
            static_cast<unsigned>(slots * splits), KernelShape::kWeightGradThreads, 0, args, what);
   };
-  if (plan_.m > 0) wgrad(wgrad_bank_, n, plan_.m, &dbank, "cuLaunchKernel(wgrad_bank)");
-  if (plan_.i > 0) wgrad(wgrad_input_, plan_.i, 1, &dw_in, "cuLaunchKernel(wgrad_input)");
+  if (plan_.m() > 0) wgrad(wgrad_bank_, n, plan_.m(), &dbank, "cuLaunchKernel(wgrad_bank)");
+  if (plan_.input_columns > 0)
+    wgrad(wgrad_input_, plan_.input_columns, 1, &dw_in, "cuLaunchKernel(wgrad_input)");
 }
 
 double median(std::vector<double> v) {
@@ -403,7 +407,7 @@ CudaExecutor& as_cuda(CellExecutor& e, const char* what) {
 }
 }  // namespace
 
-const CudaPlan& plan_of(CellExecutor& e) {
+const CellPlan& plan_of(CellExecutor& e) {
   return as_cuda(e, "plan_of").plan();
 }
 

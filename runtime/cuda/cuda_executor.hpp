@@ -31,7 +31,7 @@ struct ResidentRun {
   CUstream stream = nullptr;  // the executor's stream: enqueue the caller's kernels on it
 };
 // The plan the executor's kernels were generated from, and the stream they run on.
-const CudaPlan& plan_of(CellExecutor& e);
+const CellPlan& plan_of(CellExecutor& e);
 CUstream stream_of(CellExecutor& e);
 // forward() that leaves r on the device and does not wait. With `params` they are packed and
 // uploaded; without, the packed buffers are used as they stand (the optimiser updates them in

@@ -20,15 +20,15 @@ bool learned(const ir::Value& v) {
 
 }  // namespace
 
-PackedParams pack_params(const CudaPlan& p, const ir::Module& m, const TensorMap& params) {
+PackedParams pack_params(const CellPlan& p, const ir::Module& m, const TensorMap& params) {
   const int64_t n = p.n;
   for (const ir::Value& v : m.values)
     if (v.role == ir::Role::Param || v.role == ir::Role::Buffer)
       check_shape(v.name, require(params, v.name, kWhere), concrete(v.shape, -1, -1));
   PackedParams pp;
-  pp.bank.assign(static_cast<size_t>(p.m * n * n), 0.f);
+  pp.bank.assign(static_cast<size_t>(p.m() * n * n), 0.f);
   pp.bank_t.assign(pp.bank.size(), 0.f);
-  for (const BankPart& part : p.bank_parts) {
+  for (const PlanBankPart& part : p.bank_parts) {
     const Tensor& w = params.at(part.param);
     for (int64_t k = 0; k < part.count; ++k)
       for (int64_t i = 0; i < n; ++i)
@@ -40,16 +40,16 @@ PackedParams pack_params(const CudaPlan& p, const ir::Module& m, const TensorMap
           pp.bank_t[static_cast<size_t>((slot * n + j) * n + i)] = static_cast<float>(x);
         }
   }
-  pp.w_in.assign(static_cast<size_t>(n * p.i), 0.f);
-  for (const InputBlock& in : p.inputs) {
+  pp.w_in.assign(static_cast<size_t>(n * p.input_columns), 0.f);
+  for (const PlanInput& in : p.inputs) {
     const Tensor& w = params.at(in.weight);
     for (int64_t i = 0; i < n; ++i)
-      for (int64_t q = 0; q < in.size; ++q)
-        pp.w_in[static_cast<size_t>(i * p.i + in.offset + q)] =
-            static_cast<float>(in.scale * w.at_f64(i * in.size + q));
+      for (int64_t q = 0; q < in.width; ++q)
+        pp.w_in[static_cast<size_t>(i * p.input_columns + in.offset + q)] =
+            static_cast<float>(in.scale * w.at_f64(i * in.width + q));
   }
   pp.bias.assign(static_cast<size_t>(n), 0.f);
-  if (!p.bias.empty())
+  if (p.has_bias())
     for (int64_t i = 0; i < n; ++i)
       pp.bias[static_cast<size_t>(i)] = static_cast<float>(params.at(p.bias).at_f64(i));
   pp.alpha.assign(static_cast<size_t>(n), static_cast<float>(p.alpha));
@@ -64,7 +64,7 @@ PackedParams pack_params(const CudaPlan& p, const ir::Module& m, const TensorMap
   return pp;
 }
 
-PackedRun pack_run(const CudaPlan& p, const ir::Module& m, const TensorMap& inputs, int64_t steps) {
+PackedRun pack_run(const CellPlan& p, const ir::Module& m, const TensorMap& inputs, int64_t steps) {
   PackedRun run;
   const int64_t n = p.n;
   const Tensor& r0 = require(inputs, "r0", kWhere);
@@ -86,52 +86,52 @@ PackedRun pack_run(const CudaPlan& p, const ir::Module& m, const TensorMap& inpu
   run.r0.resize(static_cast<size_t>(b * n));
   for (int64_t k = 0; k < b * n; ++k)
     run.r0[static_cast<size_t>(k)] = static_cast<float>(r0.at_f64(k));
-  run.gates.assign(static_cast<size_t>(b * t * p.g), 0.f);
-  for (const GateBlock& g : p.gates) {
+  run.gates.assign(static_cast<size_t>(b * t * p.gate_columns), 0.f);
+  for (const PlanGate& g : p.gates) {
     const Tensor& x = inputs.at(g.name);
     for (int64_t r = 0; r < b * t; ++r)
-      for (int64_t k = 0; k < g.size; ++k)
-        run.gates[static_cast<size_t>(r * p.g + g.offset + k)] =
-            static_cast<float>(x.at_f64(r * g.size + k));
+      for (int64_t k = 0; k < g.width; ++k)
+        run.gates[static_cast<size_t>(r * p.gate_columns + g.offset + k)] =
+            static_cast<float>(x.at_f64(r * g.width + k));
   }
-  run.u.assign(static_cast<size_t>(b * t * p.i), 0.f);
-  for (const InputBlock& in : p.inputs) {
+  run.u.assign(static_cast<size_t>(b * t * p.input_columns), 0.f);
+  for (const PlanInput& in : p.inputs) {
     const Tensor& x = inputs.at(in.input);
     for (int64_t r = 0; r < b * t; ++r)
-      for (int64_t k = 0; k < in.size; ++k)
-        run.u[static_cast<size_t>(r * p.i + in.offset + k)] =
-            static_cast<float>(x.at_f64(r * in.size + k));
+      for (int64_t k = 0; k < in.width; ++k)
+        run.u[static_cast<size_t>(r * p.input_columns + in.offset + k)] =
+            static_cast<float>(x.at_f64(r * in.width + k));
   }
   return run;
 }
 
-TensorMap unpack_grads(const CudaPlan& p, const ir::Module& m, const PackedParams& pp,
+TensorMap unpack_grads(const CellPlan& p, const ir::Module& m, const PackedParams& pp,
                        const PackedRun& run, const DeviceGrads& g) {
   const int64_t n = p.n, b = run.batch, t = run.steps;
   TensorMap out;
   std::vector<double> dr0(g.dr0.begin(), g.dr0.end());
   out["r0"] = Tensor::f64({b, n}, dr0);
-  for (const GateBlock& gb : p.gates) {
-    std::vector<double> d(static_cast<size_t>(b * t * gb.size));
+  for (const PlanGate& gb : p.gates) {
+    std::vector<double> d(static_cast<size_t>(b * t * gb.width));
     for (int64_t r = 0; r < b * t; ++r)
-      for (int64_t k = 0; k < gb.size; ++k)
-        d[static_cast<size_t>(r * gb.size + k)] =
-            g.dgates[static_cast<size_t>(r * p.g + gb.offset + k)];
-    out[gb.name] = Tensor::f64({b, t, gb.size}, d);
+      for (int64_t k = 0; k < gb.width; ++k)
+        d[static_cast<size_t>(r * gb.width + k)] =
+            g.dgates[static_cast<size_t>(r * p.gate_columns + gb.offset + k)];
+    out[gb.name] = Tensor::f64({b, t, gb.width}, d);
   }
   // Inputs: every input of the cell gets a gradient (zero when no term reads it); terms that read
   // the same input add up.
   for (const ir::Value& v : m.values)
     if (v.role == ir::Role::InputIn) out[v.name] = Tensor(DType::F64, {b, t, v.shape[1].size});
-  for (const InputBlock& in : p.inputs) {
+  for (const PlanInput& in : p.inputs) {
     double* d = out[in.input].data<double>();
     for (int64_t r = 0; r < b * t; ++r)
-      for (int64_t k = 0; k < in.size; ++k)
-        d[r * in.size + k] += g.du[static_cast<size_t>(r * p.i + in.offset + k)];
+      for (int64_t k = 0; k < in.width; ++k)
+        d[r * in.width + k] += g.du[static_cast<size_t>(r * p.input_columns + in.offset + k)];
   }
 
   auto want = [&](int value) { return value >= 0 && learned(m.value(value)); };
-  for (const BankPart& part : p.bank_parts) {
+  for (const PlanBankPart& part : p.bank_parts) {
     if (!want(part.param_value)) continue;
     const ir::Value& v = m.value(part.param_value);
     std::vector<double> d(static_cast<size_t>(part.count * n * n));
@@ -144,14 +144,14 @@ TensorMap unpack_grads(const CudaPlan& p, const ir::Module& m, const PackedParam
         }
     out[v.name] = Tensor::f64(concrete(v.shape, -1, -1), d);
   }
-  for (const InputBlock& in : p.inputs) {
+  for (const PlanInput& in : p.inputs) {
     if (!want(in.weight_value)) continue;
-    std::vector<double> d(static_cast<size_t>(n * in.size));
+    std::vector<double> d(static_cast<size_t>(n * in.width));
     for (int64_t i = 0; i < n; ++i)
-      for (int64_t k = 0; k < in.size; ++k)
-        d[static_cast<size_t>(i * in.size + k)] =
-            in.scale * g.dw_in[static_cast<size_t>(i * p.i + in.offset + k)];
-    out[in.weight] = Tensor::f64({n, in.size}, d);
+      for (int64_t k = 0; k < in.width; ++k)
+        d[static_cast<size_t>(i * in.width + k)] =
+            in.scale * g.dw_in[static_cast<size_t>(i * p.input_columns + in.offset + k)];
+    out[in.weight] = Tensor::f64({n, in.width}, d);
   }
   auto sum_parts = [&](const std::vector<float>& part) {
     std::vector<double> s(static_cast<size_t>(n), 0.0);

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "compiler/cuda/cuda_plan.hpp"
+#include "compiler/cell_plan.hpp"
 #include "runtime/tensor.hpp"
 
 namespace rnnjit::cuda {
@@ -42,13 +42,13 @@ struct DeviceGrads {
 };
 
 // Checks every parameter's shape (ShapeError naming the tensor and both shapes) and packs them.
-PackedParams pack_params(const CudaPlan& plan, const ir::Module& m, const TensorMap& params);
+PackedParams pack_params(const CellPlan& plan, const ir::Module& m, const TensorMap& params);
 // Checks r0, every gate and input ([B,T,K] / [B,T,I]) and packs them; `steps` < 0: from the inputs.
-PackedRun pack_run(const CudaPlan& plan, const ir::Module& m, const TensorMap& inputs,
+PackedRun pack_run(const CellPlan& plan, const ir::Module& m, const TensorMap& inputs,
                    int64_t steps);
 // The gradients by name, as the executor contract says: every learned parameter (and tau when
 // learned), "r0", every gate and input.
-TensorMap unpack_grads(const CudaPlan& plan, const ir::Module& m, const PackedParams& pp,
+TensorMap unpack_grads(const CellPlan& plan, const ir::Module& m, const PackedParams& pp,
                        const PackedRun& run, const DeviceGrads& g);
 
 }  // namespace rnnjit::cuda

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "compiler/activation_math.hpp"
+#include "compiler/activation_table.hpp"
 #include "compiler/noise_kind.hpp"
 #include "compiler/noise_math.hpp"
 
@@ -10,27 +10,29 @@ namespace rnnjit::cuda {
 
 namespace {
 
-float phi(const CudaPlan& p, float x) {
-  return act_forward<float>(p.activation, x, static_cast<float>(p.rate));
+// phi and phi' as the generated rnnjit_phi / rnnjit_dphi compute them: the expressions of
+// compiler/activation_table.hpp in float.
+float phi(const CellPlan& p, float x) {
+  return act_emitted<float>(p.activation, x, p.rate).phi.v;
 }
-float dphi(const CudaPlan& p, float x) {
-  return act_derivative<float>(p.activation, x, static_cast<float>(p.rate));
+float dphi(const CellPlan& p, float x) {
+  return act_emitted<float>(p.activation, x, p.rate).dphi.v;
 }
 
 // c_m(b,t) as load_coefs in templates/common.cuh.
-float coef(const CudaPlan& p, const PackedRun& run, int64_t m, int64_t b, int64_t t) {
-  const SlotPlan& s = p.slots[static_cast<size_t>(m)];
+float coef(const CellPlan& p, const PackedRun& run, int64_t m, int64_t b, int64_t t) {
+  const PlanSlot& s = p.slots[static_cast<size_t>(m)];
   float c = static_cast<float>(s.coef);
-  if (s.gate_column >= 0)
-    c *= run.gates[static_cast<size_t>((b * run.steps + t) * p.g + s.gate_column)];
+  if (s.column >= 0)
+    c *= run.gates[static_cast<size_t>((b * run.steps + t) * p.gate_columns + s.column)];
   return c;
 }
 
 }  // namespace
 
-EmulatedForward emulate_forward(const CudaPlan& p, const PackedParams& pp, const PackedRun& run,
+EmulatedForward emulate_forward(const CellPlan& p, const PackedParams& pp, const PackedRun& run,
                                 int tb, uint64_t noise_seed) {
-  const int64_t N = p.n, M = p.m, I = p.i, B = run.batch, T = run.steps;
+  const int64_t N = p.n, M = p.m(), I = p.input_columns, B = run.batch, T = run.steps;
   EmulatedForward f;
   f.r.assign(static_cast<size_t>(B * T * N), 0.f);
   f.s.assign(f.r.size(), 0.f);
@@ -111,9 +113,10 @@ EmulatedForward emulate_forward(const CudaPlan& p, const PackedParams& pp, const
   return f;
 }
 
-DeviceGrads emulate_backward(const CudaPlan& p, const PackedParams& pp, const PackedRun& run,
+DeviceGrads emulate_backward(const CellPlan& p, const PackedParams& pp, const PackedRun& run,
                              const EmulatedForward& fwd, const std::vector<float>& dr, int tb) {
-  const int64_t N = p.n, M = p.m, G = p.g, I = p.i, B = run.batch, T = run.steps;
+  const int64_t N = p.n, M = p.m(), G = p.gate_columns, I = p.input_columns, B = run.batch,
+                T = run.steps;
   const int64_t tiles = (B + tb - 1) / tb;
   DeviceGrads g;
   g.parts = tiles;
@@ -173,9 +176,9 @@ DeviceGrads emulate_backward(const CudaPlan& p, const PackedParams& pp, const Pa
                 std::fma(c, v, zeta[static_cast<size_t>(j * tb + b)]);
             dg = std::fma(zt(b0 + b, t, j), v, dg);
           }
-          const SlotPlan& s = p.slots[static_cast<size_t>(m)];
-          if (s.gate_column >= 0)
-            g.dgates[static_cast<size_t>(((b0 + b) * T + t) * G + s.gate_column)] +=
+          const PlanSlot& s = p.slots[static_cast<size_t>(m)];
+          if (s.column >= 0)
+            g.dgates[static_cast<size_t>(((b0 + b) * T + t) * G + s.column)] +=
                 static_cast<float>(s.coef) * dg;
         }
       for (int64_t b = 0; b < tb; ++b) {

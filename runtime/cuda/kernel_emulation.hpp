@@ -5,7 +5,7 @@
 // the CUDA text itself.
 #pragma once
 
-#include "compiler/cuda/cuda_plan.hpp"
+#include "compiler/cell_plan.hpp"
 #include "runtime/cuda/host_pack.hpp"
 
 namespace rnnjit::cuda {
@@ -18,10 +18,10 @@ struct EmulatedForward {
 };
 
 // noise_seed keys the spike-noise draws (RunOptions::noise_seed) when the plan has noise.
-EmulatedForward emulate_forward(const CudaPlan& p, const PackedParams& pp, const PackedRun& run,
+EmulatedForward emulate_forward(const CellPlan& p, const PackedParams& pp, const PackedRun& run,
                                 int tb, uint64_t noise_seed = 0);
 // dr: [B][T][N]. Fills every field of DeviceGrads as the adjoint and weight-gradient kernels do.
-DeviceGrads emulate_backward(const CudaPlan& p, const PackedParams& pp, const PackedRun& run,
+DeviceGrads emulate_backward(const CellPlan& p, const PackedParams& pp, const PackedRun& run,
                              const EmulatedForward& fwd, const std::vector<float>& dr, int tb);
 
 }  // namespace rnnjit::cuda

@@ -19,7 +19,7 @@ std::vector<int64_t> fixed_shape(const ir::Shape& s) {
 
 }  // namespace
 
-std::vector<ParamSegment> plan_segments(const CudaPlan& p, const ir::Module& m,
+std::vector<ParamSegment> plan_segments(const CellPlan& p, const ir::Module& m,
                                         const std::set<std::string>& nonnegative,
                                         const std::set<std::string>* only) {
   std::vector<ParamSegment> out;
@@ -48,18 +48,18 @@ std::vector<ParamSegment> plan_segments(const CudaPlan& p, const ir::Module& m,
   auto want = [&](int value) {
     return value >= 0 && learned(m.value(value)) && (!only || only->count(m.value(value).name));
   };
-  for (const BankPart& part : p.bank_parts) {
+  for (const PlanBankPart& part : p.bank_parts) {
     if (!want(part.param_value)) continue;
     opt::SegmentView& v = add(part.param_value, opt::kSegBank, part.count * p.n * p.n);
     v.first = static_cast<int>(part.first);
     if (part.dale) v.excitatory = static_cast<int>(part.excitatory);
   }
-  for (const InputBlock& in : p.inputs) {
+  for (const PlanInput& in : p.inputs) {
     if (!want(in.weight_value)) continue;
-    opt::SegmentView& v = add(in.weight_value, opt::kSegInput, p.n * in.size);
-    v.cols = static_cast<int>(p.i);
+    opt::SegmentView& v = add(in.weight_value, opt::kSegInput, p.n * in.width);
+    v.cols = static_cast<int>(p.input_columns);
     v.col_offset = static_cast<int>(in.offset);
-    v.width = static_cast<int>(in.size);
+    v.width = static_cast<int>(in.width);
     v.scale = in.scale;
   }
   if (want(p.bias_value)) add(p.bias_value, opt::kSegBias, p.n);

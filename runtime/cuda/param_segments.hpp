@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/cuda/cuda_plan.hpp"
+#include "compiler/cell_plan.hpp"
 #include "compiler/optimizer_math.hpp"
 #include "runtime/train/adam.hpp"
 
@@ -27,7 +27,7 @@ struct ParamSegment {
 // in plan order, or only those named in `only` when it is given; `nonnegative` names the ones
 // projected to >= 0 after each update. Throws std::runtime_error for a tensor the kernels read in
 // two places (one segment per tensor).
-std::vector<ParamSegment> plan_segments(const CudaPlan& plan, const ir::Module& m,
+std::vector<ParamSegment> plan_segments(const CellPlan& plan, const ir::Module& m,
                                         const std::set<std::string>& nonnegative,
                                         const std::set<std::string>* only = nullptr);
 // Appends a tensor that lives outside the cell (kind plain: its gradient and its device copy are

@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "compiler/activation_math.hpp"
+#include "compiler/activation_table.hpp"
 #include "compiler/noise_kind.hpp"
 #include "compiler/noise_math.hpp"
 #include "runtime/reference/op_kernels.hpp"

@@ -62,7 +62,7 @@ TEST(EagerGpuHostErrors, SpikeNoiseAndWrongShapesAreRefusedClearly) {
 // NVRTC needs no GPU: the kernel source compiles for both architectures and every activation.
 TEST(EagerGpuKernels, CompileWithNvrtcForEveryActivation) {
   for (Activation a : ir::all_activations()) {
-    const std::string src = bench::eager_kernels_source(a);
+    const std::string src = bench::eager_kernels_source(a, 60.0);
     for (const char* arch : {"sm_80", "sm_90"}) {
       std::string ptx;
       try {
@@ -81,7 +81,7 @@ TEST(EagerGpuKernels, CompileWithNvrtcForEveryActivation) {
   }
   // The device loads SASS (cubin), compiled the same way.
   const std::string cubin =
-      nvrtc_compile(bench::eager_kernels_source(Activation::Gelu), "sm_90", true);
+      nvrtc_compile(bench::eager_kernels_source(Activation::Gelu, 60.0), "sm_90", true);
   EXPECT_GT(cubin.size(), 1000u);
   EXPECT_EQ(cubin.substr(1, 3), "ELF");
 }

@@ -91,13 +91,14 @@ TensorMap random_params(const ir::Module& m, ir::Activation act, std::mt19937_64
     Tensor t(DType::F64, fixed_shape(v.shape));
     double* x = t.data<double>();
     std::normal_distribution<double> normal(0.0, sd);
-    std::uniform_real_distribution<double> tau(20.0, 200.0), around(9.0, 13.0);
+    const double offset = act_domain(act).offset;
+    std::uniform_real_distribution<double> tau(20.0, 200.0), around(offset - 3.0, offset + 1.0);
     std::normal_distribution<double> small(0.0, 0.1);
     for (int64_t k = 0; k < t.numel(); ++k) {
       if (v.name == "tau")
         x[k] = tau(rng);
       else if (v.name == "bias")
-        x[k] = act == ir::Activation::PowerLaw ? around(rng) : small(rng);
+        x[k] = offset != 0.0 ? around(rng) : small(rng);
       else
         x[k] = v.nonnegative ? std::abs(normal(rng)) : normal(rng);
     }

@@ -3,8 +3,11 @@
 // Dale's law, bias, an input term and spike noise.
 #pragma once
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
+#include "compiler/activation_table.hpp"
 #include "compiler/lower.hpp"
 #include "compiler/spec.hpp"
 
@@ -32,6 +35,32 @@ inline ir::Module make_module(const SpecOptions& o) {
   return compile_module(make_spec(o));
 }
 
+inline SpecOptions& spec_of(SpecOptions& o) {
+  return o;
+}
+template <class Case>
+SpecOptions& spec_of(Case& c) {
+  return c.spec;
+}
+
+// `shapes` (SpecOptions, or cases holding one as `spec`) with the activations of
+// ir/activations.def assigned in turn, the shapes repeated until every activation has one: the
+// tests cover an activation without naming it. An activation that bends away from 0
+// (act_domain(a).offset != 0) gets a bias, which random_params() puts where it bends.
+template <class Case>
+std::vector<Case> cycle_activations(const std::vector<Case>& shapes) {
+  const std::vector<ir::Activation>& acts = ir::all_activations();
+  std::vector<Case> out;
+  for (size_t i = 0; i < std::max(shapes.size(), acts.size()); ++i) {
+    Case c = shapes[i % shapes.size()];
+    SpecOptions& o = spec_of(c);
+    o.act = acts[i % acts.size()];
+    o.bias = o.bias || act_domain(o.act).offset != 0.0;
+    out.push_back(c);
+  }
+  return out;
+}
+
 }  // namespace rnnjit::cuda_test
 
 #include <random>
@@ -41,8 +70,9 @@ inline ir::Module make_module(const SpecOptions& o) {
 namespace rnnjit::cuda_test {
 
 // Fresh random parameters for every Param and Buffer of `m` (float64): weights N(0, 1/N) (|.| when
-// non-negative), tau in [20, 200), bias N(0, 0.1) (around 11 for the power law, whose threshold is
-// 10, so that gradients flow).
+// non-negative), tau in [20, 200), bias N(0, 0.1), or for an activation that bends away from 0
+// uniform in [offset - 3, offset + 1] around act_domain(act).offset (the power law's [9, 13]
+// straddles its threshold at 10, so that gradients flow).
 TensorMap random_params(const ir::Module& m, ir::Activation act, std::mt19937_64& rng);
 // r0 in [0, 1) (in [0.2, 1.5) with `positive_rates`, for spike noise, which models non-negative
 // rates), gates N(0, 1), inputs in [0, 1): [B,N], [B,T,K], [B,T,I].

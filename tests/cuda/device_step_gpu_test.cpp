@@ -59,7 +59,7 @@ TEST_P(DeviceOptimizerGpu, MatchesTheHostTwin) {
     o.learn_tau = true;  // the VWM family
   }
   const ir::Module m = cuda_test::make_module(o);
-  const cuda::CudaPlan plan = cuda::plan_cuda(m);
+  const CellPlan plan = plan_cell(m, "CUDA backend");
   std::mt19937_64 rng(0xd0 + GetParam());
   TensorMap params = cuda_test::random_params(m, o.act, rng);
   std::set<std::string> nonneg;
@@ -83,9 +83,9 @@ TEST_P(DeviceOptimizerGpu, MatchesTheHostTwin) {
   const int64_t n = plan.n, parts = 5;
   for (int step = 1; step <= 3; ++step) {
     const std::vector<float> gb =
-        cuda_test::random_floats(static_cast<size_t>(plan.m * n * n), rng, 0.3);
+        cuda_test::random_floats(static_cast<size_t>(plan.m() * n * n), rng, 0.3);
     const std::vector<float> gi =
-        cuda_test::random_floats(static_cast<size_t>(n * plan.i), rng, 0.3);
+        cuda_test::random_floats(static_cast<size_t>(n * plan.input_columns), rng, 0.3);
     const std::vector<float> ga =
         cuda_test::random_floats(static_cast<size_t>(parts * n), rng, 0.3);
     const std::vector<float> gc =

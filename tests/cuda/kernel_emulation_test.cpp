@@ -22,33 +22,35 @@ struct EmuCase {
   int tile;
 };
 
+// Shapes at the kernels' edges (N = 1, K = 32, T = 1 tiles, B not a multiple of the tile), each
+// feature, and every activation (cycle_activations).
 std::vector<EmuCase> cases() {
   std::vector<EmuCase> v;
-  auto add = [&](int64_t n, int64_t k, Activation a, bool tau, bool dale, bool bias, int64_t in,
-                 int64_t b, int64_t t, int tile) {
+  auto add = [&](int64_t n, int64_t k, bool tau, bool dale, bool bias, int64_t in, int64_t b,
+                 int64_t t, int tile) {
     SpecOptions o;
-    o.n = n, o.k = k, o.act = a, o.vector_alpha = tau, o.learn_tau = tau, o.dale = dale;
+    o.n = n, o.k = k, o.vector_alpha = tau, o.learn_tau = tau, o.dale = dale;
     o.bias = bias, o.inputs = in;
     v.push_back({o, b, t, tile});
   };
-  add(7, 3, Activation::Tanh, false, false, false, 0, 5, 20, 8);
-  add(7, 3, Activation::Gelu, true, true, true, 2, 11, 20, 8);
-  add(9, 1, Activation::GeluTanh, true, false, true, 3, 3, 15, 1);
-  add(5, 32, Activation::Silu, false, true, false, 0, 9, 10, 8);
-  add(12, 2, Activation::Softplus, true, true, true, 1, 4, 12, 1);
-  add(6, 2, Activation::Saturating, true, false, true, 2, 10, 12, 8);
-  add(8, 1, Activation::PowerLaw, false, false, true, 0, 3, 10, 8);
-  add(10, 3, Activation::Relu, true, true, true, 4, 17, 25, 8);
-  add(1, 1, Activation::Tanh, false, false, true, 1, 2, 8, 8);
-  return v;
+  add(7, 3, false, false, false, 0, 5, 20, 8);
+  add(7, 3, true, true, true, 2, 11, 20, 8);
+  add(9, 1, true, false, true, 3, 3, 15, 1);
+  add(5, 32, false, true, false, 0, 9, 10, 8);
+  add(12, 2, true, true, true, 1, 4, 12, 1);
+  add(6, 2, true, false, true, 2, 10, 12, 8);
+  add(8, 1, false, false, true, 0, 3, 10, 8);
+  add(10, 3, true, true, true, 4, 17, 25, 8);
+  add(1, 1, false, false, true, 1, 2, 8, 8);
+  return cuda_test::cycle_activations(v);
 }
 
 // The emulated adjoint for cotangent dr, unpacked to names, against the reference's gradients:
 // every name present with its shape, relative L2 error <= 1e-4.
-void expect_gradients_match(const cuda::CudaPlan& plan, const ir::Module& m,
-                            const cuda::PackedParams& pp, const cuda::PackedRun& run,
-                            const cuda::EmulatedForward& fwd, const Tensor& dr, int tile,
-                            const TensorMap& g_ref, const std::string& label) {
+void expect_gradients_match(const CellPlan& plan, const ir::Module& m, const cuda::PackedParams& pp,
+                            const cuda::PackedRun& run, const cuda::EmulatedForward& fwd,
+                            const Tensor& dr, int tile, const TensorMap& g_ref,
+                            const std::string& label) {
   std::vector<float> drf(static_cast<size_t>(dr.numel()));
   for (int64_t k = 0; k < dr.numel(); ++k)
     drf[static_cast<size_t>(k)] = static_cast<float>(dr.at_f64(k));
@@ -76,7 +78,7 @@ TEST_P(KernelEmulation, MatchesTheFloat64Reference) {
   const Tensor r_ref = ref->forward(params, inputs);
   const TensorMap g_ref = ref->backward(dr);
 
-  const cuda::CudaPlan plan = cuda::plan_cuda(m);
+  const CellPlan plan = plan_cell(m, "CUDA backend");
   const cuda::PackedParams pp = cuda::pack_params(plan, m, params);
   const cuda::PackedRun run = cuda::pack_run(plan, m, inputs, -1);
   const cuda::EmulatedForward fwd = cuda::emulate_forward(plan, pp, run, c.tile);
@@ -143,7 +145,7 @@ TEST_P(KernelEmulationNoise, MatchesTheFloat64Reference) {
   const Tensor r_ref = ref->forward(params, inputs, opt);
   const TensorMap g_ref = ref->backward(dr);
 
-  const cuda::CudaPlan plan = cuda::plan_cuda(m);
+  const CellPlan plan = plan_cell(m, "CUDA backend");
   ASSERT_TRUE(plan.has_noise());
   const cuda::PackedParams pp = cuda::pack_params(plan, m, params);
   const cuda::PackedRun run = cuda::pack_run(plan, m, inputs, c.steps);
@@ -152,7 +154,7 @@ TEST_P(KernelEmulationNoise, MatchesTheFloat64Reference) {
   EXPECT_LE(cuda_test::rel_l2(r, r_ref), 1e-5) << c.spec.label();
 
   // The draws do something: the same run without noise (z = r_prev) ends elsewhere.
-  cuda::CudaPlan quiet = plan;
+  CellPlan quiet = plan;
   quiet.noise = ir::Noise::None;
   const Tensor r_quiet =
       Tensor::f32({c.batch, c.steps, m.neurons}, cuda::emulate_forward(quiet, pp, run, c.tile).r);
@@ -178,7 +180,7 @@ TEST(KernelEmulationNoiseSelfCheck, SeedAndTileDetermineTheDraws) {
   std::mt19937_64 rng(11);
   const TensorMap params = cuda_test::random_params(m, o.act, rng);
   const TensorMap inputs = cuda_test::random_inputs(m, 10, 6, rng, true);
-  const cuda::CudaPlan plan = cuda::plan_cuda(m);
+  const CellPlan plan = plan_cell(m, "CUDA backend");
   const cuda::PackedParams pp = cuda::pack_params(plan, m, params);
   const cuda::PackedRun run = cuda::pack_run(plan, m, inputs, 6);
   const auto a = cuda::emulate_forward(plan, pp, run, 8, 42);
@@ -201,7 +203,7 @@ TEST(KernelEmulationSelfCheck, DetectsAWrongGradient) {
   auto ref = make_reference_executor(m);
   ref->forward(params, inputs);
   const TensorMap g_ref = ref->backward(dr);
-  cuda::CudaPlan plan = cuda::plan_cuda(m);
+  CellPlan plan = plan_cell(m, "CUDA backend");
   const cuda::PackedParams pp = cuda::pack_params(plan, m, params);
   const cuda::PackedRun run = cuda::pack_run(plan, m, inputs, -1);
   const auto fwd = cuda::emulate_forward(plan, pp, run, 8);

@@ -52,7 +52,7 @@ class ParamSegmentsTwin : public ::testing::TestWithParam<size_t> {};
 TEST_P(ParamSegmentsTwin, MatchesHostAdamThroughPackAndUnpack) {
   const SegCase c = seg_cases()[GetParam()];
   const ir::Module m = cuda_test::make_module(c.spec);
-  const cuda::CudaPlan plan = cuda::plan_cuda(m);
+  const CellPlan plan = plan_cell(m, "CUDA backend");
   std::mt19937_64 rng(0x5e9 + GetParam());
   TensorMap params = cuda_test::random_params(m, c.spec.act, rng);
   // Masters are float32 on the device: start both sides from float32-representable values.
@@ -95,10 +95,10 @@ TEST_P(ParamSegmentsTwin, MatchesHostAdamThroughPackAndUnpack) {
     g.parts = 3;
     const int64_t n = plan.n, bt = run.batch * run.steps;
     g.dr0 = cuda_test::random_floats(static_cast<size_t>(run.batch * n), rng, 1.0);
-    g.dgates = cuda_test::random_floats(static_cast<size_t>(bt * plan.g), rng, 1.0);
-    g.du = cuda_test::random_floats(static_cast<size_t>(bt * plan.i), rng, 1.0);
-    g.dbank = cuda_test::random_floats(static_cast<size_t>(plan.m * n * n), rng, 0.3);
-    g.dw_in = cuda_test::random_floats(static_cast<size_t>(n * plan.i), rng, 0.3);
+    g.dgates = cuda_test::random_floats(static_cast<size_t>(bt * plan.gate_columns), rng, 1.0);
+    g.du = cuda_test::random_floats(static_cast<size_t>(bt * plan.input_columns), rng, 1.0);
+    g.dbank = cuda_test::random_floats(static_cast<size_t>(plan.m() * n * n), rng, 0.3);
+    g.dw_in = cuda_test::random_floats(static_cast<size_t>(n * plan.input_columns), rng, 0.3);
     g.dalpha_part = cuda_test::random_floats(static_cast<size_t>(g.parts * n), rng, 0.3);
     g.dbias_part = cuda_test::random_floats(static_cast<size_t>(g.parts * n), rng, 0.3);
 
@@ -168,7 +168,7 @@ TEST(ParamSegments, MastersRoundTripAndShapesAreChecked) {
   SpecOptions o;
   o.n = 6, o.k = 2, o.bias = true, o.inputs = 2, o.vector_alpha = true, o.learn_tau = true;
   const ir::Module m = cuda_test::make_module(o);
-  const cuda::CudaPlan plan = cuda::plan_cuda(m);
+  const CellPlan plan = plan_cell(m, "CUDA backend");
   std::mt19937_64 rng(11);
   TensorMap params = cuda_test::random_params(m, o.act, rng);
   const auto segs = cuda::plan_segments(plan, m, {});

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "compiler/activation_math.hpp"
+#include "compiler/activation_table.hpp"
 #include "compiler/lower.hpp"
 #include "runtime/reference/reference_executor.hpp"
 #include "tests/reference/test_util.hpp"

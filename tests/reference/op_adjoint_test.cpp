@@ -7,7 +7,7 @@
 #include <cmath>
 #include <tuple>
 
-#include "compiler/activation_math.hpp"
+#include "compiler/activation_table.hpp"
 #include "tests/reference/fd_check.hpp"
 
 namespace rnnjit::reftest {
@@ -47,10 +47,8 @@ Tensor rand_t(Rng& rng, std::vector<int64_t> shape, double lo, double hi) {
 // Pre-activations for phi: spread over where phi bends, at least 1e-3 from a kink (the
 // finite-difference step there is at most 1e-4 * |x|, well inside).
 Tensor act_input(Rng& rng, ir::Activation a, std::vector<int64_t> shape) {
-  double lo = -3, hi = 3;
-  if (a == ir::Activation::Saturating) lo = 10, hi = 50;
-  if (a == ir::Activation::PowerLaw) lo = 7, hi = 14;
-  Tensor t = rand_t(rng, std::move(shape), lo, hi);
+  const act::Domain d = act_domain(a);
+  Tensor t = rand_t(rng, std::move(shape), d.lo, d.hi);
   if (const std::optional<double> kink = act_kink(a)) {
     auto x = t.span<double>();
     for (double& e : x)

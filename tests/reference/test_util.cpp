@@ -1,9 +1,10 @@
 #include "tests/reference/test_util.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
-#include "compiler/activation_math.hpp"
+#include "compiler/activation_table.hpp"
 #include "runtime/reference/reference_executor.hpp"
 
 namespace rnnjit::reftest {
@@ -46,7 +47,7 @@ std::vector<CellConfig> feature_combinations(CellConfig shape) {
 }
 
 bool needs_bias(ir::Activation act) {
-  return act == ir::Activation::PowerLaw || act == ir::Activation::Saturating;
+  return act_domain(act).offset != 0.0;
 }
 
 ModelSpec make_spec(const CellConfig& c) {
@@ -142,12 +143,12 @@ CellData random_cell_data(const ir::Module& m, ir::Activation act, int64_t batch
       if (v.name == "tau") {
         x = uniform(rng, count, 50.0, 300.0);
       } else if (v.name == "bias") {
-        if (act == ir::Activation::PowerLaw)
-          x = uniform(rng, count, 11.0, 13.0);
-        else if (act == ir::Activation::Saturating)
-          x = uniform(rng, count, 20.0, 40.0);
-        else
-          x = normal(rng, count, 0.5);
+        // Around the offset where phi bends, half way to the nearer end of that region (the power
+        // law: [11, 13], clear of its kink at 10; the saturating rate: [20, 40]).
+        const act::Domain d = act_domain(act);
+        const double w = 0.5 * std::min(d.offset - d.lo, d.hi - d.offset);
+        x = d.offset != 0.0 ? uniform(rng, count, d.offset - w, d.offset + w)
+                            : normal(rng, count, 0.5);
       } else {
         x = normal(rng, count, 1.0 / std::sqrt(n));
         if (v.nonnegative)
@@ -170,9 +171,9 @@ CellData random_cell_data(const ir::Module& m, ir::Activation act, int64_t batch
 CellData random_cell_data_off_kinks(const ir::Module& m, ir::Activation act, int64_t batch,
                                     int64_t steps, Rng& rng, double margin) {
   const std::optional<double> kink = act_kink(act);
-  // The power law's pre-activations sit near its bias (~12), whose finite-difference step is
-  // 1e-4 * 12: keep them further away.
-  if (act == ir::Activation::PowerLaw) margin = std::max(margin, 1e-2);
+  // The finite-difference step near a kink away from 0 is about 1e-4 |kink| (the power law's 10):
+  // keep the pre-activations further away than that.
+  if (kink) margin = std::max(margin, 1e-3 * std::abs(*kink));
   int act_input = -1;
   for (const ir::Op& op : m.step)
     if (op.kind == ir::OpKind::Act) act_input = op.operands[0];

@@ -39,9 +39,10 @@ std::vector<CellConfig> feature_combinations(CellConfig shape);
 // input "stim" (K+1 channels) and a learned bias.
 ModelSpec make_spec(const CellConfig& c);
 
-// The power law and the saturating rate always get a bias: without one every unit would sit on
-// the power law's flat floor (its kink is at 10), or on the saturating rate's tail around 0 where
-// phi' ~ 4e-3 leaves gradients so small against L that finite differences measure rounding.
+// An activation that bends away from 0 (act_domain(act).offset != 0: the power law, the saturating
+// rate) always gets a bias: without one every unit would sit on the power law's flat floor (its
+// kink is at 10), or on the saturating rate's tail around 0 where phi' ~ 4e-3 leaves gradients so
+// small against L that finite differences measure rounding.
 bool needs_bias(ir::Activation act);
 
 struct CellData {

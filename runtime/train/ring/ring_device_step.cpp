@@ -25,8 +25,9 @@ namespace {
 std::string device_step_obstacle(RingModel& model) {
   if (model.config().task.seq_len > kRingLossMaxT)
     return "trials longer than " + std::to_string(kRingLossMaxT) + " steps";
-  const cuda::CudaPlan& plan = cuda::plan_of(model.executor());
-  if (plan.g != model.gate_channels()) return "the cell packs other gate columns than the ring's";
+  const CellPlan& plan = cuda::plan_of(model.executor());
+  if (plan.gate_columns != model.gate_channels())
+    return "the cell packs other gate columns than the ring's";
   std::vector<cuda::ParamSegment> segs;
   try {
     segs = cuda::plan_segments(plan, model.module(), model.nonnegative(), &model.learned());
