@@ -17,8 +17,8 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "compiler/lower.hpp"
-#include "runtime/executor.hpp"
-#include "runtime/params.hpp"
+#include "runtime/backends/backends.hpp"
+#include "runtime/core/params.hpp"
 #ifdef RNNJIT_HAVE_BENCH_REFS
 #include "bench/references/eager_cpu.hpp"
 #ifdef RNNJIT_HAVE_EAGER_GPU

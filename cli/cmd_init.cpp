@@ -4,8 +4,8 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "compiler/lower.hpp"
-#include "runtime/params.hpp"
-#include "runtime/safetensors.hpp"
+#include "runtime/core/params.hpp"
+#include "runtime/core/safetensors.hpp"
 
 namespace rnnjit::cli {
 

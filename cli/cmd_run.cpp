@@ -8,10 +8,10 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "compiler/lower.hpp"
-#include "runtime/executor.hpp"
-#include "runtime/memory_budget.hpp"
-#include "runtime/params.hpp"
-#include "runtime/safetensors.hpp"
+#include "runtime/backends/backends.hpp"
+#include "runtime/core/memory_budget.hpp"
+#include "runtime/core/params.hpp"
+#include "runtime/core/safetensors.hpp"
 
 namespace rnnjit::cli {
 

@@ -1,6 +1,6 @@
 #include "cli/common.hpp"
 
-#include "runtime/executor.hpp"
+#include "runtime/backends/backends.hpp"
 
 #include <fmt/core.h>
 
@@ -8,7 +8,7 @@
 #include <cmath>
 #include <iostream>
 
-#include "runtime/tensor.hpp"
+#include "runtime/core/tensor.hpp"
 
 namespace rnnjit::cli {
 

@@ -8,7 +8,7 @@
 
 #include "compiler/spec.hpp"
 #include "ir/module.hpp"
-#include "runtime/errors.hpp"
+#include "runtime/core/errors.hpp"
 
 namespace rnnjit::cli {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
-#include "runtime/version.hpp"
+#include "runtime/core/version.hpp"
 
 namespace {
 

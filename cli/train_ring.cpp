@@ -1,7 +1,7 @@
 #include "cli/train_ring.hpp"
 
 #include "cli/common.hpp"
-#include "runtime/train/ring/ring_trainer.hpp"
+#include "runtime/ring/ring_trainer.hpp"
 
 namespace rnnjit::cli {
 

@@ -1,5 +1,5 @@
 // `rnnjit train` for a ring-attractor spec: the flags onto RingTrainOptions, then the trainer
-// (runtime/train/ring/ring_trainer.hpp).
+// (runtime/ring/ring_trainer.hpp).
 #pragma once
 
 #include "cli/train_request.hpp"

@@ -6,7 +6,7 @@
 #include <fmt/core.h>
 
 #include "cli/common.hpp"
-#include "runtime/vwm/vwm_analyze.hpp"
+#include "runtime/vwm/analysis/analyze_run.hpp"
 #include "runtime/vwm/vwm_trainer.hpp"
 
 namespace rnnjit::cli {

@@ -73,7 +73,7 @@ struct CellPlan {
   std::string name;  // the cell's name
   int64_t n = 0;     // neurons
 
-  // z = nu(r_prev), compiler/noise_math.hpp; None without spike noise.
+  // z = nu(r_prev), math/noise_math.hpp; None without spike noise.
   ir::Noise noise = ir::Noise::None;
   double noise_factor = 0.0;
   double noise_dt = 10.0;

@@ -1,8 +1,8 @@
 // Host-only mapping between the IR's noise enumeration and the device-usable one in
-// compiler/noise_math.hpp (which cannot include ir/kinds.hpp: NVRTC compiles it standalone).
+// math/noise_math.hpp (which cannot include ir/kinds.hpp: NVRTC compiles it standalone).
 #pragma once
 
-#include "compiler/noise_math.hpp"
+#include "math/noise_math.hpp"
 #include "ir/kinds.hpp"
 
 namespace rnnjit::noise {

@@ -74,7 +74,7 @@ struct RecurrentTerm {
   double excitatory = 0.5;
   bool nonnegative = false;  // projected to >= 0 after each optimiser step (implied by dale)
   std::string gated_by;   // gated bank: name of a GateSpec
-  std::string init = "normal";  // initialiser name, see runtime/params.hpp
+  std::string init = "normal";  // initialiser name, see runtime/core/params.hpp
   double init_scale = -1;       // <0: default (1/sqrt(N) for normal)
   SourceLoc loc;
 };

@@ -12,7 +12,7 @@
 //   S::alpha(ptr, i)         leak alpha_i (a constant, or ptr[i] for per-neuron alpha)
 //   S::phi(s), S::dphi(s)    activation and its hand-derived derivative
 //   S::kNoise                spike noise z = nu(r_prev) (a noise::NoiseKind value; 0: z = r_prev),
-//   S::kNoiseFactor, kNoiseDt   its factor and dt (compiler/noise_math.hpp, pasted into the unit)
+//   S::kNoiseFactor, kNoiseDt   its factor and dt (math/noise_math.hpp, pasted into the unit)
 // Layouts are batch-first and row-major: [B][T][N] for r, s, delta; [B][T][G] gates; [B][T][I]
 // inputs.
 #pragma once

@@ -1,5 +1,5 @@
 // rnnjit CUDA templates: the optimiser step on the device, after the adjoint and weight-gradient
-// kernels (compiler/optimizer_math.hpp has the element maps and Adam; this file only walks the
+// kernels (math/optimizer_math.hpp has the element maps and Adam; this file only walks the
 // elements). Compiled once per device, independent of the cell: sizes come in the SegmentView.
 // Two launches per learned tensor and step:
 //   rnnjit_opt_sumsq : partial sums of dP^2, one per CTA (the host adds them in float64 and derives

@@ -1,6 +1,6 @@
 // rnnjit CUDA template: the ring attractor's training loss and its gradient dL/dr, on the device so
 // a training step need not copy the rates to the host. Compiled by NVRTC after
-// runtime/train/ring/ring_loss_math.hpp (the per-step scalar math, shared with the host twin
+// math/ring_loss_math.hpp (the per-step scalar math, shared with the host twin
 // ring_loss_twin()) and common.cuh (warp_sum). ring_loss_math.hpp derives the closed forms.
 //
 // Launch: grid (B), block (kRingLossThreads), dynamic shared memory (4 T + 1) floats.

@@ -1,7 +1,7 @@
 // rnnjit CUDA template: the VWM readout loss of vwm_loss() (runtime/vwm/vwm_loss.hpp) and its
 // gradients dL/dr and dL/dF in float32, on the device so a training step need not copy the rates
-// to the host. Compiled by NVRTC after compiler/noise_math.hpp (spike_noise), common.cuh
-// (block_sum) and vwm_loss_math.cuh (the scalar math shared with the host twin vwm_loss_twin()).
+// to the host. Compiled by NVRTC after math/noise_math.hpp (spike_noise), common.cuh
+// (block_sum) and vwm_loss_math.hpp (the scalar math shared with the host twin vwm_loss_twin()).
 //
 // Five kernels, enqueued in this order by DeviceVwmLoss (runtime/vwm/vwm_loss_device.cpp), every
 // CTA kVwmLossThreads threads; K = T - t0 decode steps, O = 2M outputs, P = B K pairs:

@@ -17,7 +17,7 @@
 #include <random>
 
 #include "compiler/lower.hpp"
-#include "runtime/backends.hpp"
+#include "runtime/backends/backends.hpp"
 #include "runtime/cpu/flush_denormals.hpp"
 
 namespace {

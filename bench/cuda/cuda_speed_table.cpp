@@ -12,7 +12,7 @@
 #include <random>
 #include <sstream>
 
-#include "runtime/backends.hpp"
+#include "runtime/backends/backends.hpp"
 #include "runtime/cuda/cuda_executor.hpp"
 #include "tests/cuda/cuda_test_specs.hpp"
 

@@ -1,4 +1,4 @@
-// One spike-noise draw with its reparametrisation gradient (compiler/noise_math.hpp), as the
+// One spike-noise draw with its reparametrisation gradient (math/noise_math.hpp), as the
 // backends call it: float32 (cpu and cuda kernels) and float64 (the reference and the VWM host
 // loss), gamma at the shapes a = r lam the VWM meets (lam = 4 for k = 0.05, dt = 10 ms: rates from
 // ~0 Hz at initialisation to 60 Hz saturated), and the Gaussian kinds for comparison. Reported: ns
@@ -7,7 +7,7 @@
 //   ninja -C build rnnjit_bench_noise && ./build/bench/noise/rnnjit_bench_noise
 #include <benchmark/benchmark.h>
 
-#include "compiler/noise_math.hpp"
+#include "math/noise_math.hpp"
 
 namespace {
 

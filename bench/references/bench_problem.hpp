@@ -12,7 +12,7 @@
 
 #include "compiler/spec.hpp"
 #include "ir/module.hpp"
-#include "runtime/tensor.hpp"
+#include "runtime/core/tensor.hpp"
 
 namespace rnnjit::bench {
 

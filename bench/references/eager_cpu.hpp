@@ -12,7 +12,7 @@
 #include <memory>
 
 #include "ir/module.hpp"
-#include "runtime/executor.hpp"
+#include "runtime/core/executor.hpp"
 
 namespace rnnjit::bench {
 

@@ -19,7 +19,7 @@
 
 #include "bench/references/eager_ops.hpp"
 #include "ir/module.hpp"
-#include "runtime/executor.hpp"
+#include "runtime/core/executor.hpp"
 
 namespace rnnjit::bench {
 

@@ -28,9 +28,9 @@
 #include "bench/references/eager_cpu.hpp"
 #include "bench/references/peak.hpp"
 #include "compiler/lower.hpp"
-#include "runtime/backends.hpp"
-#include "runtime/executor.hpp"
-#include "runtime/params.hpp"
+#include "runtime/backends/backends.hpp"
+#include "runtime/core/executor.hpp"
+#include "runtime/core/params.hpp"
 #ifdef RNNJIT_HAVE_EAGER_GPU
 #include "bench/references/eager_gpu.hpp"
 #include "bench/references/eager_ops.hpp"

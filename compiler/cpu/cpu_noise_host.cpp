@@ -1,10 +1,10 @@
 // The host side of the CPU backend's spike noise: the JIT-compiled forward kernel calls these
 // (registered with the JIT by address in cpu_jit.cpp) for one trial's row at one step. The draws
-// are compiler/noise_math.hpp's, keyed exactly as the reference interpreter keys them, so the two
+// are math/noise_math.hpp's, keyed exactly as the reference interpreter keys them, so the two
 // backends see the same noise. Cost: gamma draws are an inverse-CDF solve, about 1 us each, which
 // dominates a step at the vwm sizes (a vectorised or table-driven draw is future work).
 #include "compiler/cpu/cpu_abi.hpp"
-#include "compiler/noise_math.hpp"
+#include "math/noise_math.hpp"
 
 namespace {
 

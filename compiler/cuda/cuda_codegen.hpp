@@ -6,7 +6,7 @@
 #include <string>
 
 #include "compiler/cell_plan.hpp"
-#include "compiler/optimizer_math.hpp"
+#include "math/optimizer_math.hpp"
 #include "ir/module.hpp"
 
 namespace rnnjit {
@@ -49,12 +49,12 @@ std::string activation_source(ir::Activation activation, double rate);
 
 // Throws unless `precision` is one the CUDA backend implements today.
 void check_precision(const std::string& precision);
-// The optimiser kernels (templates/optimizer.cuh over compiler/optimizer_math.hpp): one unit for
+// The optimiser kernels (templates/optimizer.cuh over math/optimizer_math.hpp): one unit for
 // every cell, entries kOptSumsqEntry and kOptAdamEntry.
 std::string emit_optimizer_source();
 inline constexpr const char* kOptSumsqEntry = "rnnjit_opt_sumsq";
 inline constexpr const char* kOptAdamEntry = "rnnjit_opt_adam";
-using opt::kOptThreads;  // compiler/optimizer_math.hpp
+using opt::kOptThreads;  // math/optimizer_math.hpp
 
 }  // namespace cuda
 }  // namespace rnnjit

@@ -1,4 +1,4 @@
-# Writes a C++ file holding every CUDA template (and compiler/noise_math.hpp) as a raw string
+# Writes a C++ file holding every CUDA template (and math/noise_math.hpp) as a raw string
 # literal, so the binary carries the kernels NVRTC compiles and needs no files at run time.
 # Usage: cmake -DOUTPUT=<file.cpp> -DTEMPLATES="a.cuh|b.cuh" -P embed_templates.cmake
 string(REPLACE "|" ";" TEMPLATES "${TEMPLATES}")

@@ -9,7 +9,7 @@
 
 #include "compiler/cpu/cpu_codegen.hpp"
 #include "compiler/noise_kind.hpp"
-#include "runtime/backends.hpp"
+#include "runtime/cpu/cpu_executor.hpp"
 #include "runtime/cpu/cpu_prologue.hpp"
 #include "runtime/cpu/flush_denormals.hpp"
 #include "runtime/cpu/thread_pool.hpp"

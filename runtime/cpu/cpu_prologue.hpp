@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "ir/module.hpp"
-#include "runtime/tensor.hpp"
+#include "runtime/core/tensor.hpp"
 
 namespace rnnjit::cpu {
 

@@ -4,7 +4,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "runtime/backends.hpp"
+#include "runtime/cuda/cuda_executor.hpp"
 #include "runtime/cuda/dynlib.hpp"
 
 // cuda.h maps API names to versioned symbols (cuMemAlloc -> cuMemAlloc_v2); dlsym needs the

@@ -9,7 +9,6 @@
 #include <stdexcept>
 
 #include "compiler/cuda/cuda_codegen.hpp"
-#include "runtime/backends.hpp"
 #include "runtime/cuda/cuda_driver.hpp"
 #include "runtime/cuda/device_buffer.hpp"
 #include "runtime/cuda/host_pack.hpp"

@@ -5,9 +5,10 @@
 #include <memory>
 #include <string>
 
+#include "compiler/cell_plan.hpp"
 #include "runtime/cuda/cuda_driver.hpp"
-#include "runtime/cuda/param_segments.hpp"
-#include "runtime/executor.hpp"
+#include "runtime/cuda/packed_buffers.hpp"
+#include "runtime/core/executor.hpp"
 
 namespace rnnjit::cuda {
 
@@ -20,7 +21,7 @@ struct KernelTimes {
 };
 KernelTimes time_kernels(CellExecutor& cuda_executor, int warmup, int reps);
 
-// Device-resident training (runtime/train/ring/ring_device_step.cpp): the trainer keeps the
+// Device-resident training (runtime/ring/ring_device_step.cpp): the trainer keeps the
 // parameters, the loss and the optimiser on the GPU and calls these around its own kernels, so
 // only the batch's inputs go up and a few scalars come down each step. Each throws
 // std::logic_error when `e` is not a CUDA executor.
@@ -44,3 +45,12 @@ ResidentRun backward_resident(CellExecutor& e);
 std::vector<float> download_dgates(CellExecutor& e);
 
 }  // namespace rnnjit::cuda
+
+namespace rnnjit {
+
+std::unique_ptr<CellExecutor> make_cuda_executor(const ir::Module& m, const ExecutorConfig& cfg);
+// True when libcuda loads, initialises and reports a device; otherwise false with the reason in
+// *why (one line, e.g. "libcuda.so.1 not found").
+bool cuda_probe_device(std::string* why);
+
+}  // namespace rnnjit

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "compiler/cell_plan.hpp"
-#include "runtime/tensor.hpp"
+#include "runtime/core/tensor.hpp"
 
 namespace rnnjit::cuda {
 

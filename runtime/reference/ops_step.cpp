@@ -6,7 +6,7 @@
 
 #include "compiler/activation_table.hpp"
 #include "compiler/noise_kind.hpp"
-#include "compiler/noise_math.hpp"
+#include "math/noise_math.hpp"
 #include "runtime/reference/op_kernels.hpp"
 
 namespace rnnjit::reference::kernels {

@@ -7,7 +7,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "runtime/backends.hpp"
 
 namespace rnnjit::reference {
 

@@ -2,15 +2,16 @@
 // of every op (ops.hpp). It is the oracle every other backend is tested against, so it is written
 // to be read, not to be fast.
 //
-// Run inputs (runtime/executor.hpp): "r0" [B,N] fixes B; the gate inputs [B,T,K] and inputs [B,T,I]
+// Run inputs (runtime/core/executor.hpp): "r0" [B,N] fixes B; the gate inputs [B,T,K] and inputs [B,T,I]
 // fix T. A module with neither takes T from RunOptions::steps (which must then be >= 0); when both
 // are given they must agree.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <vector>
 
-#include "runtime/executor.hpp"
+#include "runtime/core/executor.hpp"
 #include "runtime/reference/ops.hpp"
 
 namespace rnnjit::reference {
@@ -53,3 +54,10 @@ class ReferenceExecutor final : public CellExecutor {
 };
 
 }  // namespace rnnjit::reference
+
+namespace rnnjit {
+
+// The float64 reference interpreter as a CellExecutor (the oracle of every backend test).
+std::unique_ptr<CellExecutor> make_reference_executor(const ir::Module& m);
+
+}  // namespace rnnjit

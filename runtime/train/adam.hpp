@@ -7,7 +7,7 @@
 #include <set>
 #include <string>
 
-#include "runtime/tensor.hpp"
+#include "runtime/core/tensor.hpp"
 
 namespace rnnjit::train {
 

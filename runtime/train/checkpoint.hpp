@@ -10,8 +10,8 @@
 #include <optional>
 #include <string>
 
-#include "runtime/safetensors.hpp"
-#include "runtime/tensor.hpp"
+#include "runtime/core/safetensors.hpp"
+#include "runtime/core/tensor.hpp"
 
 namespace rnnjit::train {
 

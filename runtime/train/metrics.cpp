@@ -12,7 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "runtime/safetensors.hpp"
+#include "runtime/core/safetensors.hpp"
 
 namespace rnnjit::train {
 

@@ -14,8 +14,8 @@
 #include <random>
 
 #include "compiler/spec_canonical.hpp"
-#include "runtime/errors.hpp"
-#include "runtime/version.hpp"
+#include "runtime/core/errors.hpp"
+#include "runtime/core/version.hpp"
 
 namespace rnnjit::train {
 
@@ -35,7 +35,7 @@ bool starts_with(const std::string& s, const std::string& prefix) {
 // clang-format off
 const std::vector<std::string> kRunFiles = {
     "metrics.csv", "summary.json", "config.json",
-    // the ring trainer's figures (runtime/train/ring/ring_figures.cpp)
+    // the ring trainer's figures (runtime/ring/ring_figures.cpp)
     "weights_initial.png", "weights_trained.png", "loss.png", "activity.png", "bump_profiles.png",
     "angle.png", "weights_evolution.gif",
     // the VWM trainer's figures (runtime/vwm/vwm_figures.cpp)

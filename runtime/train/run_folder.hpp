@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/safetensors.hpp"
+#include "runtime/core/safetensors.hpp"
 #include "runtime/train/checkpoint.hpp"
 
 namespace rnnjit::train {

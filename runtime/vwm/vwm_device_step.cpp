@@ -6,7 +6,7 @@
 
 #ifdef RNNJIT_HAVE_CUDA
 #include "runtime/cuda/cuda_executor.hpp"
-#include "runtime/cuda/device_optimizer.hpp"
+#include "runtime/train/cuda/device_optimizer.hpp"
 #include "runtime/vwm/vwm_loss_device.hpp"
 #endif
 

@@ -1,6 +1,6 @@
 // The VWM trainer's iteration with the GPU doing the work: the learned tensors (W, B and the
 // readout F) stay on the device as float32 masters with their Adam moments
-// (runtime/cuda/device_optimizer.hpp), the readout noise, loss, dL/dr and dL/dF are computed there
+// (runtime/train/cuda/device_optimizer.hpp), the readout noise, loss, dL/dr and dL/dF are computed there
 // (vwm_loss_device.hpp), and the cell's forward, adjoint and weight-gradient kernels, the loss and
 // the optimiser run back to back on one stream. Per iteration only the batch's input goes up, and
 // per-trial metrics (B x 4 values, B x M decoded angles) come down for the log.
@@ -13,7 +13,7 @@
 #include <set>
 #include <string>
 
-#include "runtime/executor.hpp"
+#include "runtime/core/executor.hpp"
 #include "runtime/train/adam.hpp"
 #include "runtime/vwm/vwm_loss.hpp"
 

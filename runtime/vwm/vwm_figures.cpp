@@ -4,7 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "runtime/params.hpp"
+#include "runtime/core/params.hpp"
 #include "runtime/plot/plot.hpp"
 #include "runtime/train/metrics.hpp"
 #include "runtime/vwm/vwm_task.hpp"

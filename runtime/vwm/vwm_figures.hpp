@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "runtime/tensor.hpp"
+#include "runtime/core/tensor.hpp"
 #include "runtime/vwm/vwm_config.hpp"
 
 namespace rnnjit::vwm {

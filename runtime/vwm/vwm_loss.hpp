@@ -36,8 +36,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "compiler/noise_math.hpp"
-#include "runtime/tensor.hpp"
+#include "math/noise_math.hpp"
+#include "runtime/core/tensor.hpp"
 #include "runtime/vwm/vwm_config.hpp"
 #include "runtime/vwm/vwm_task.hpp"
 

@@ -1,12 +1,12 @@
 // The VWM loss kernels' NVRTC source and their launcher. The kernels are templates/vwm_loss.cuh;
-// the scalar math they share with the host twin (vwm_loss_twin.cpp) is vwm_loss_math.cuh.
+// the scalar math they share with the host twin (vwm_loss_twin.cpp) is vwm_loss_math.hpp.
 #include "runtime/vwm/vwm_loss_device.hpp"
 
 #include <iterator>
 #include <stdexcept>
 #include <string>
 
-#include "templates/vwm_loss_math.cuh"
+#include "math/vwm_loss_math.hpp"
 
 #ifdef RNNJIT_HAVE_CUDA
 #include "compiler/cuda/embedded_templates.hpp"
@@ -21,7 +21,7 @@ std::string vwm_loss_kernel_source() {
   return "// rnnjit CUDA kernels of the VWM readout loss. Generated; compile with NVRTC "
          "(-std=c++17).\n" +
          cuda::unit_text("noise_math.hpp") + "\n" + cuda::unit_text("common.cuh") + "\n" +
-         cuda::unit_text("vwm_loss_math.cuh") + "\n" + cuda::unit_text("vwm_loss.cuh") + "\n";
+         cuda::unit_text("vwm_loss_math.hpp") + "\n" + cuda::unit_text("vwm_loss.cuh") + "\n";
 }
 
 DeviceVwmLoss::DeviceVwmLoss(const LossOptions& opt, int64_t N, int64_t M)

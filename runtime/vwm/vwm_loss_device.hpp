@@ -1,6 +1,6 @@
 // The VWM readout loss of vwm_loss() on the GPU: CUDA kernels (templates/vwm_loss.cuh) computing
 // the loss, its metrics and the gradients dL/dr, dL/dF in float32 from device buffers, and their
-// host twin, the same arithmetic in plain C++ on the CPU (both share templates/vwm_loss_math.cuh),
+// host twin, the same arithmetic in plain C++ on the CPU (both share math/vwm_loss_math.hpp),
 // so that CI without a GPU checks the kernels' formulas against the float64 loss and a GPU test
 // checks the kernels against the twin.
 //
@@ -64,7 +64,7 @@ inline constexpr const char* kVwmLossEntries[] = {"rnnjit_vwm_readout", "rnnjit_
                                                   "rnnjit_vwm_df_reduce"};
 
 #ifdef RNNJIT_HAVE_CUDA
-// The NVRTC source of the five kernels: noise_math.hpp + common.cuh + vwm_loss_math.cuh +
+// The NVRTC source of the five kernels: noise_math.hpp + common.cuh + vwm_loss_math.hpp +
 // vwm_loss.cuh. Not specialised: error_def and noise kind are kernel arguments.
 std::string vwm_loss_kernel_source();
 

@@ -1,5 +1,5 @@
 // The host twin of the VWM loss kernels (templates/vwm_loss.cuh): the same float32 arithmetic,
-// through the same shared math (templates/vwm_loss_math.cuh), phase by phase as the kernels run,
+// through the same shared math (math/vwm_loss_math.hpp), phase by phase as the kernels run,
 // and the float64 assembly of a LossResult from the per-trial outputs of either.
 #include <algorithm>
 #include <array>
@@ -9,7 +9,7 @@
 #include <string>
 
 #include "runtime/vwm/vwm_loss_device.hpp"
-#include "templates/vwm_loss_math.cuh"
+#include "math/vwm_loss_math.hpp"
 
 namespace rnnjit::vwm {
 

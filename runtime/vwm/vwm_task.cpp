@@ -4,7 +4,7 @@
 #include <numbers>
 #include <stdexcept>
 
-#include "compiler/noise_math.hpp"
+#include "math/noise_math.hpp"
 
 namespace rnnjit::vwm {
 

@@ -1,7 +1,7 @@
 // The visual-working-memory task (issue 6): the trial timeline, random batches of items and the
 // input tensor the cell is driven with.
 //
-// All randomness comes from the Philox generator of compiler/noise_math.hpp on streams of its own
+// All randomness comes from the Philox generator of math/noise_math.hpp on streams of its own
 // (kStreamTask*), keyed by the batch seed, so a batch is a pure function of (config, seed) on every
 // platform.
 #pragma once
@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "runtime/tensor.hpp"
+#include "runtime/core/tensor.hpp"
 #include "runtime/vwm/vwm_config.hpp"
 
 namespace rnnjit::vwm {

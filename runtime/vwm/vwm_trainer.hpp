@@ -29,7 +29,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/tensor.hpp"
+#include "runtime/core/tensor.hpp"
 #include "runtime/vwm/vwm_config.hpp"
 #include "runtime/vwm/vwm_loss.hpp"
 

@@ -12,7 +12,7 @@
 #include <sstream>
 #include <string>
 
-#include "runtime/executor.hpp"
+#include "runtime/backends/backends.hpp"
 
 namespace {
 

@@ -9,7 +9,8 @@
 
 #include "bench/references/eager_cpu.hpp"
 #include "compiler/lower.hpp"
-#include "runtime/params.hpp"
+#include "runtime/backends/backends.hpp"
+#include "runtime/core/params.hpp"
 
 namespace {
 

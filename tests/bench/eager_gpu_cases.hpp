@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "bench/references/eager_gpu.hpp"
-#include "runtime/backends.hpp"
+#include "runtime/backends/backends.hpp"
 #include "tests/cuda/cuda_test_specs.hpp"
 
 namespace rnnjit::cuda_test {

@@ -5,7 +5,7 @@
 
 #include "bench/references/eager_gpu.hpp"
 #include "bench/references/eager_ops.hpp"
-#include "runtime/executor.hpp"
+#include "runtime/backends/backends.hpp"
 #include "tests/bench/eager_gpu_cases.hpp"
 
 namespace rnnjit {

@@ -8,9 +8,9 @@
 
 #include "bench/references/eager_gpu.hpp"
 #include "bench/references/eager_ops.hpp"
-#include "runtime/backends.hpp"
+#include "runtime/backends/backends.hpp"
 #include "runtime/cuda/nvrtc_compile.hpp"
-#include "runtime/executor.hpp"
+#include "runtime/core/executor.hpp"
 #include "tests/bench/eager_gpu_cases.hpp"
 
 namespace rnnjit {

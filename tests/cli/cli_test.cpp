@@ -8,8 +8,8 @@
 #include <string>
 
 #include "compiler/lower.hpp"
-#include "runtime/executor.hpp"
-#include "runtime/safetensors.hpp"
+#include "runtime/backends/backends.hpp"
+#include "runtime/core/safetensors.hpp"
 #include "tests/cli/run_cli.hpp"
 
 namespace fs = std::filesystem;

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "compiler/lower.hpp"
-#include "runtime/params.hpp"
+#include "runtime/core/params.hpp"
 
 using namespace rnnjit;
 

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <random>
 
-#include "runtime/safetensors.hpp"
+#include "runtime/core/safetensors.hpp"
 
 namespace fs = std::filesystem;
 using namespace rnnjit;

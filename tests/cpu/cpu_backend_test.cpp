@@ -14,7 +14,7 @@
 #include "compiler/activation_table.hpp"
 #include "compiler/cpu/cpu_codegen.hpp"
 #include "compiler/lower.hpp"
-#include "runtime/backends.hpp"
+#include "runtime/backends/backends.hpp"
 
 namespace rnnjit {
 namespace {

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "compiler/lower.hpp"
-#include "runtime/backends.hpp"
+#include "runtime/backends/backends.hpp"
 
 namespace rnnjit {
 namespace {

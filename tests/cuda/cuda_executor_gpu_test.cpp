@@ -11,7 +11,7 @@
 #include <cstdlib>
 
 #include "compiler/cuda/cuda_codegen.hpp"
-#include "runtime/backends.hpp"
+#include "runtime/backends/backends.hpp"
 #include "runtime/cuda/cuda_executor.hpp"
 #include "tests/cuda/cuda_test_specs.hpp"
 #include "tests/cuda/require_device.hpp"

@@ -65,7 +65,7 @@ std::vector<Case> cycle_activations(const std::vector<Case>& shapes) {
 
 #include <random>
 
-#include "runtime/tensor.hpp"
+#include "runtime/core/tensor.hpp"
 
 namespace rnnjit::cuda_test {
 

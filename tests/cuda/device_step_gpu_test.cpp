@@ -19,12 +19,12 @@
 #include <filesystem>
 #include <random>
 
-#include "runtime/backends.hpp"
+#include "runtime/backends/backends.hpp"
 #include "runtime/cuda/cuda_executor.hpp"
-#include "runtime/cuda/device_optimizer.hpp"
+#include "runtime/train/cuda/device_optimizer.hpp"
 #include "runtime/cuda/host_pack.hpp"
-#include "runtime/train/ring/ring_device_step.hpp"
-#include "runtime/train/ring/ring_trainer.hpp"
+#include "runtime/ring/ring_device_step.hpp"
+#include "runtime/ring/ring_trainer.hpp"
 #include "runtime/vwm/vwm_config.hpp"
 #include "runtime/vwm/vwm_trainer.hpp"
 #include "tests/cuda/cuda_test_specs.hpp"

@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 
 #include "compiler/cuda/cuda_codegen.hpp"
-#include "runtime/backends.hpp"
+#include "runtime/backends/backends.hpp"
 #include "runtime/cuda/host_pack.hpp"
-#include "runtime/cuda/kernel_emulation.hpp"
+#include "tests/cuda/kernel_emulation.hpp"
 #include "tests/cuda/cuda_test_specs.hpp"
 
 namespace rnnjit {

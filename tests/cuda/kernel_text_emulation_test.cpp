@@ -15,13 +15,13 @@
 #include <random>
 
 #include "compiler/cuda/cuda_codegen.hpp"
-#include "runtime/backends.hpp"
+#include "runtime/backends/backends.hpp"
 #include "runtime/cuda/host_pack.hpp"
-#include "runtime/cuda/param_segments.hpp"
-#include "runtime/train/ring/ring_loss_device.hpp"
-#include "runtime/train/ring/ring_loss_math.hpp"
+#include "runtime/train/cuda/param_segments.hpp"
+#include "runtime/ring/ring_loss_device.hpp"
+#include "math/ring_loss_math.hpp"
 #include "runtime/vwm/vwm_loss_device.hpp"
-#include "templates/vwm_loss_math.cuh"
+#include "math/vwm_loss_math.hpp"
 #include "tests/cuda/cuda_test_specs.hpp"
 #include "tests/cuda/emu/emu_module.hpp"
 

@@ -154,7 +154,7 @@ TEST(CudaCodegen, ReducedPrecisionsAreNotSupportedYet) {
 }
 
 // Spike noise z = nu(r_prev): every kind compiles (the Philox and gamma-inversion code of
-// compiler/noise_math.hpp is pasted into the unit), on both architectures between the kinds.
+// math/noise_math.hpp is pasted into the unit), on both architectures between the kinds.
 class CudaCodegenNoise : public ::testing::TestWithParam<ir::Noise> {};
 
 TEST_P(CudaCodegenNoise, NvrtcCompilesAndPtxHasTheKernels) {

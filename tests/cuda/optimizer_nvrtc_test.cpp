@@ -1,5 +1,5 @@
 // CI (no GPU): the device optimiser's kernels (templates/optimizer.cuh over
-// compiler/optimizer_math.hpp) compile with NVRTC for sm_80 and sm_90, both entries are in the
+// math/optimizer_math.hpp) compile with NVRTC for sm_80 and sm_90, both entries are in the
 // PTX, and the kernel argument structs have the layout the host passes (a static_assert in the
 // shared header, which NVRTC evaluates too).
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // CI (no GPU): the device optimiser's host twin (runtime/cuda/param_segments, the element functions
-// of compiler/optimizer_math.hpp that templates/optimizer.cuh runs) against what the host trainer
+// of math/optimizer_math.hpp that templates/optimizer.cuh runs) against what the host trainer
 // does with the same gradients: unpack_grads (the prologue's chain rule), train::Adam in float64
 // and pack_params of the updated parameters. Three steps, so the moments and bias corrections
 // matter; a tight clip norm, so clipping is exercised; Dale masks, input scales, bias and tau
@@ -10,7 +10,7 @@
 #include <random>
 
 #include "runtime/cuda/host_pack.hpp"
-#include "runtime/cuda/param_segments.hpp"
+#include "runtime/train/cuda/param_segments.hpp"
 #include "tests/cuda/cuda_test_specs.hpp"
 
 namespace rnnjit {

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <string>
 
-#include "runtime/backends.hpp"
+#include "runtime/backends/backends.hpp"
 
 #ifdef RNNJIT_HAVE_CUDA
 #define REQUIRE_CUDA_DEVICE()                                     \

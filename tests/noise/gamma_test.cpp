@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "compiler/noise_math.hpp"
+#include "math/noise_math.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// compiler/noise_math.hpp must compile standalone under NVRTC (no system headers), since the CUDA
+// math/noise_math.hpp must compile standalone under NVRTC (no system headers), since the CUDA
 // backend pastes it into generated kernels. libnvrtc is loaded at run time; the test skips when it
 // is absent. Compiling needs no GPU.
 #include <dlfcn.h>
@@ -22,7 +22,7 @@ using TextFn = int (*)(Program, char*);
 using DestroyFn = int (*)(Program*);
 
 const char* kKernel = R"(
-#include "compiler/noise_math.hpp"
+#include "math/noise_math.hpp"
 using namespace rnnjit::noise;
 extern "C" __global__ void noise_kernel(const double* r, double* z, double* dz, float* zf,
                                         float* dzf, int B, int N, int t) {
@@ -64,10 +64,10 @@ TEST(NoiseNvrtc, HeaderCompilesStandalone) {
   auto destroy = (DestroyFn)dlsym(lib, "nvrtcDestroyProgram");
   ASSERT_TRUE(create && compile && log_size && get_log && ptx_size && destroy);
 
-  const std::string header = read_file(std::string(RNNJIT_SOURCE_DIR) + "/compiler/noise_math.hpp");
+  const std::string header = read_file(std::string(RNNJIT_SOURCE_DIR) + "/math/noise_math.hpp");
   ASSERT_FALSE(header.empty());
   const char* headers[] = {header.c_str()};
-  const char* include_names[] = {"compiler/noise_math.hpp"};
+  const char* include_names[] = {"math/noise_math.hpp"};
   Program prog = nullptr;
   ASSERT_EQ(create(&prog, kKernel, "noise_kernel.cu", 1, headers, include_names), 0);
   const char* options[] = {"--gpu-architecture=compute_80", "-std=c++17"};

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "compiler/lower.hpp"
-#include "runtime/backends.hpp"
+#include "runtime/backends/backends.hpp"
 #include "runtime/reference/reference_executor.hpp"
 #include "tests/reference/test_util.hpp"
 

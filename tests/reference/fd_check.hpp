@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "ir/module.hpp"
-#include "runtime/executor.hpp"
+#include "runtime/core/executor.hpp"
 #include "runtime/reference/ops.hpp"
 #include "tests/reference/test_util.hpp"
 

@@ -15,7 +15,7 @@
 
 #include "compiler/lower.hpp"
 #include "compiler/noise_kind.hpp"
-#include "compiler/noise_math.hpp"
+#include "math/noise_math.hpp"
 #include "runtime/reference/reference_executor.hpp"
 #include "tests/reference/fd_check.hpp"
 

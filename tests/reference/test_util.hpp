@@ -10,7 +10,7 @@
 
 #include "compiler/spec.hpp"
 #include "ir/module.hpp"
-#include "runtime/executor.hpp"
+#include "runtime/core/executor.hpp"
 
 namespace rnnjit::reftest {
 

@@ -4,7 +4,7 @@
 #include <numbers>
 #include <set>
 
-#include "runtime/train/ring/av_data.hpp"
+#include "runtime/ring/av_data.hpp"
 
 namespace rnnjit::train::ring {
 namespace {

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/safetensors.hpp"
+#include "runtime/core/safetensors.hpp"
 #include "tests/cli/run_cli.hpp"
 #include "tests/train/train_test_util.hpp"
 

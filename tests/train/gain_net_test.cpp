@@ -2,7 +2,7 @@
 
 #include <random>
 
-#include "runtime/train/ring/gain_net.hpp"
+#include "runtime/ring/gain_net.hpp"
 #include "tests/train/train_test_util.hpp"
 
 namespace rnnjit::train::ring {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "runtime/train/ring/ring_config.hpp"
+#include "runtime/ring/ring_config.hpp"
 
 namespace rnnjit::train::ring {
 namespace {

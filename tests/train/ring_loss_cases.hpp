@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "runtime/tensor.hpp"
-#include "runtime/train/ring/ring_loss.hpp"
-#include "runtime/train/ring/ring_loss_device.hpp"
+#include "runtime/core/tensor.hpp"
+#include "runtime/ring/ring_loss.hpp"
+#include "runtime/ring/ring_loss_device.hpp"
 
 namespace rnnjit::train::ring::testing {
 

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "runtime/executor.hpp"
+#include "runtime/core/executor.hpp"
 #include "tests/cuda/require_device.hpp"
 #include "tests/train/ring_loss_cases.hpp"
 

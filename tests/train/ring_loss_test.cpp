@@ -4,7 +4,7 @@
 #include <numbers>
 #include <random>
 
-#include "runtime/train/ring/ring_loss.hpp"
+#include "runtime/ring/ring_loss.hpp"
 #include "tests/train/train_test_util.hpp"
 
 namespace rnnjit::train::ring {

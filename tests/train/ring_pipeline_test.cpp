@@ -2,7 +2,7 @@
 // networks) -> gates -> cell (reference backend) -> readout -> losses.
 #include <gtest/gtest.h>
 
-#include "runtime/train/ring/ring_model.hpp"
+#include "runtime/ring/ring_model.hpp"
 #include "tests/train/train_test_util.hpp"
 
 namespace rnnjit::train::ring {

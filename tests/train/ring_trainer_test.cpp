@@ -3,9 +3,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "runtime/executor.hpp"
-#include "runtime/train/ring/ring_figures.hpp"
-#include "runtime/train/ring/ring_trainer.hpp"
+#include "runtime/backends/backends.hpp"
+#include "runtime/ring/ring_figures.hpp"
+#include "runtime/ring/ring_trainer.hpp"
 #include "tests/train/train_test_util.hpp"
 
 namespace rnnjit::train::ring {

@@ -14,8 +14,8 @@
 #include <thread>
 
 #include "compiler/spec_canonical.hpp"
-#include "runtime/atomic_write.hpp"
-#include "runtime/errors.hpp"
+#include "runtime/core/atomic_write.hpp"
+#include "runtime/core/errors.hpp"
 #include "runtime/train/adam.hpp"
 #include "runtime/train/checkpoint.hpp"
 #include "runtime/train/metrics.hpp"

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "compiler/spec.hpp"
-#include "runtime/tensor.hpp"
+#include "runtime/core/tensor.hpp"
 
 namespace rnnjit::train::testing {
 

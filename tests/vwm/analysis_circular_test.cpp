@@ -5,7 +5,7 @@
 #include <numbers>
 #include <random>
 
-#include "runtime/vwm/analysis_circular.hpp"
+#include "runtime/vwm/analysis/circular_stats.hpp"
 
 namespace rnnjit::vwm {
 namespace {

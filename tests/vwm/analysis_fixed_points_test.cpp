@@ -4,7 +4,7 @@
 #include <cmath>
 #include <random>
 
-#include "runtime/vwm/analysis_fixed_points.hpp"
+#include "runtime/vwm/analysis/fixed_point_finder.hpp"
 
 namespace rnnjit::vwm {
 namespace {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <random>
 
-#include "runtime/vwm/analysis_snr.hpp"
+#include "runtime/vwm/analysis/snr_stats.hpp"
 
 namespace rnnjit::vwm {
 namespace {

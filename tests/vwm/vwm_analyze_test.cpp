@@ -11,9 +11,9 @@
 #include <random>
 
 #include "compiler/lower.hpp"
-#include "runtime/executor.hpp"
-#include "runtime/params.hpp"
-#include "runtime/vwm/vwm_analyze.hpp"
+#include "runtime/backends/backends.hpp"
+#include "runtime/core/params.hpp"
+#include "runtime/vwm/analysis/analyze_run.hpp"
 #include "runtime/vwm/vwm_config_io.hpp"
 #include "runtime/vwm/vwm_trainer.hpp"
 #include "tests/cli/run_cli.hpp"

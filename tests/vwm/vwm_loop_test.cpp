@@ -7,8 +7,8 @@
 #include <cmath>
 
 #include "compiler/lower.hpp"
-#include "runtime/backends.hpp"
-#include "runtime/params.hpp"
+#include "runtime/backends/backends.hpp"
+#include "runtime/core/params.hpp"
 #include "runtime/vwm/vwm_loss.hpp"
 #include "runtime/vwm/vwm_task.hpp"
 

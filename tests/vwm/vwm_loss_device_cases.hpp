@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/tensor.hpp"
+#include "runtime/core/tensor.hpp"
 #include "runtime/vwm/vwm_loss.hpp"
 #include "runtime/vwm/vwm_loss_device.hpp"
 

@@ -1,5 +1,5 @@
 // The VWM loss kernels without a GPU: their host twin (the kernels' float32 arithmetic, sharing
-// templates/vwm_loss_math.cuh) against the float64 vwm_loss() on random inputs, mutations
+// math/vwm_loss_math.hpp) against the float64 vwm_loss() on random inputs, mutations
 // the comparison must catch, the shape checks, and the kernel source through NVRTC for sm_80 and
 // sm_90.
 #include <gtest/gtest.h>

@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <string>
 
-#include "runtime/backends.hpp"
+#include "runtime/backends/backends.hpp"
 #include "tests/cuda/require_device.hpp"
 #include "tests/vwm/vwm_loss_device_cases.hpp"
 

@@ -9,11 +9,11 @@
 #include <numeric>
 
 #include "compiler/lower.hpp"
-#include "runtime/backends.hpp"
-#include "runtime/errors.hpp"
-#include "runtime/executor.hpp"
-#include "runtime/params.hpp"
-#include "runtime/safetensors.hpp"
+#include "runtime/backends/backends.hpp"
+#include "runtime/core/errors.hpp"
+#include "runtime/core/executor.hpp"
+#include "runtime/core/params.hpp"
+#include "runtime/core/safetensors.hpp"
 #include "runtime/train/checkpoint.hpp"
 #include "runtime/vwm/vwm_trainer.hpp"
 

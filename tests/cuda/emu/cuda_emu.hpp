@@ -3,7 +3,7 @@
 // __syncthreads, a warp's at another for the shuffles, __shared__ becomes static (blocks run one
 // after another), atomicAdd an atomic_ref. Slow (a thread per CUDA thread) but faithful to what the
 // kernels' index math, barriers and warp reductions compute: it catches the bugs a host rewrite of
-// a kernel (runtime/cuda/kernel_emulation.cpp) cannot, those in the CUDA text itself.
+// a kernel (tests/cuda/kernel_emulation.cpp) cannot, those in the CUDA text itself.
 //
 // Use: force-include this header when compiling a kernel source as C++ (the test builds a shared
 // object from the generated source at run time), after replacing each
