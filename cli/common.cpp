@@ -82,7 +82,8 @@ namespace rnnjit::cli {
 
 std::optional<int64_t> integer_flag(const cxxopts::ParseResult& r, const std::string& flag,
                                     int64_t min) {
-  if (!r.count(flag)) return std::nullopt;
+  // count() is 0 for a flag left at its default value, which still has to be read.
+  if (!r.count(flag) && !r[flag].has_default()) return std::nullopt;
   const std::string t = r[flag].as<std::string>();
   double x = 0;
   auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), x);

@@ -2,35 +2,14 @@
 
 #include <filesystem>
 
+#include "api/trainer_choice.hpp"
 #include "cli/common.hpp"
-#include "runtime/train/checkpoint.hpp"
 
 namespace rnnjit::cli {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-// The VWM trainer takes a spec with spike noise, an external input or `train: {task: vwm}`;
-// every other spec is a ring attractor driven by its gate input.
-Family family_of(const ModelSpec& spec) {
-  if (spec.train && spec.train.IsMap() && spec.train["task"] && spec.train["task"].IsScalar() &&
-      spec.train["task"].Scalar() == "vwm")
-    return Family::Vwm;
-  return spec.noise.kind != ir::Noise::None || !spec.inputs.empty() ? Family::Vwm : Family::Ring;
-}
-
-// The family of the run being resumed in `dir`, from its newest checkpoint that reads.
-Family family_of_run(const std::string& dir) {
-  if (fs::exists(fs::path(dir) / "config.json")) return Family::Vwm;  // what a VWM run writes
-  if (!train::latest_checkpoint(dir))
-    throw UsageError(dir + " holds no checkpoint to resume (is it a run folder?)");
-  const auto ck = train::newest_readable_checkpoint(dir);
-  if (!ck) return Family::Ring;  // the ring trainer's resume reports why none reads
-  auto model = ck->metadata.find("model");
-  if (model != ck->metadata.end()) return model->second == "vwm" ? Family::Vwm : Family::Ring;
-  return ck->metadata.count("ring_config") ? Family::Ring : Family::Vwm;
-}
 
 // Sorts the positional arguments into the spec file and the run folder.
 void read_positionals(const cxxopts::ParseResult& r, TrainRequest& q, std::string* spec_path,
@@ -162,9 +141,9 @@ TrainRequest read_train_request(const cxxopts::ParseResult& r, std::string comma
     q.family = Family::Vwm;
   } else if (!spec_path.empty()) {
     q.spec = parse_spec_file(spec_path);
-    q.family = family_of(*q.spec);
+    q.family = api::trainer_of(*q.spec) == "vwm" ? Family::Vwm : Family::Ring;
   } else if (q.resume && !q.run_dir.empty()) {
-    q.family = family_of_run(q.run_dir);
+    q.family = api::trainer_of_run(q.run_dir) == "vwm" ? Family::Vwm : Family::Ring;
   } else {
     throw UsageError(q.resume ? "--resume needs the run folder (--resume DIR) or the spec"
                               : "missing the model spec (e.g. rnnjit train examples/ring.yaml)");

@@ -11,27 +11,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include "ir/kinds.hpp"
+#include "rnnjit/errors.hpp"  // SourceLoc, SpecError
 
 namespace rnnjit {
-
-struct SourceLoc {
-  std::string file;
-  int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based
-  std::string str() const;  // "file:line:column"
-};
-
-// A spec error: "file:line:column: error: <message>". The CLI prints what() and exits with 2.
-class SpecError : public std::runtime_error {
- public:
-  SpecError(SourceLoc loc, const std::string& message);
-  const SourceLoc& loc() const { return loc_; }
-  const std::string& message() const { return message_; }
-
- private:
-  SourceLoc loc_;
-  std::string message_;
-};
 
 struct ActivationSpec {
   ir::Activation kind = ir::Activation::Relu;

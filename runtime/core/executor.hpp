@@ -6,7 +6,7 @@
 //             bias [N], tau [N]).
 //   inputs  : "r0" [B,N]; each gate input by name [B,T,K]; each input by name [B,T,I].
 //   forward : returns r [B,T,N] = r_1..r_T.
-//   backward: takes dr [B,T,N] = dL/dr_t (the explicit cotangent e_t of DESIGN.md section 3) and
+//   backward: takes dr [B,T,N] = dL/dr_t (the explicit cotangent e_t of docs/DESIGN.md section 6.1) and
 //             returns dL/d(every learned Param), "r0", and every gate and input by name.
 #pragma once
 
@@ -15,20 +15,13 @@
 #include <string>
 
 #include "ir/module.hpp"
+#include "rnnjit/run_options.hpp"
 #include "runtime/core/tensor.hpp"
 
 namespace rnnjit {
 
-struct RunOptions {
-  uint64_t noise_seed = 0;  // keys the counter-based spike-noise generator (seed, t, b, i)
-  // T when no gate or input tensor fixes it (a cell driven only by r0); -1 otherwise.
-  int64_t steps = -1;
-  // false: the caller does not need backward()'s dL/d(gates). The CUDA backend then skips the
-  // products of slots whose coefficient is zero for a whole trial tile (e.g. the zero-padded gate
-  // channels of the seed's K = 16 ring) and leaves the gate gradients out of backward()'s map; the
-  // other backends compute them anyway. Every other gradient is unaffected.
-  bool gate_grads = true;
-};
+// ExecutorConfig is the public CompileOptions; RunOptions is public too (rnnjit/run_options.hpp).
+using ExecutorConfig = CompileOptions;
 
 class CellExecutor {
  public:
@@ -46,10 +39,5 @@ class CellExecutor {
   virtual TensorMap backward(const Tensor& dr) = 0;
 };
 
-struct ExecutorConfig {
-  std::string backend = "auto";    // reference | cpu | cuda | auto
-  std::string precision = "fp32";  // fp32 | fp64 (cpu) | tf32 | bf16 (cuda, when supported)
-  bool verbose = false;            // print the backend chosen and JIT timings to stderr
-};
 
 }  // namespace rnnjit

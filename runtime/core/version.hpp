@@ -1,9 +1,4 @@
-// The version of rnnjit, from the CMake project() (what `rnnjit --version` prints and every run's
-// summary and checkpoints record).
+// rnnjit::version(): the public rnnjit/version.hpp.
 #pragma once
 
-namespace rnnjit {
-
-const char* version();
-
-}  // namespace rnnjit
+#include "rnnjit/version.hpp"

@@ -249,6 +249,7 @@ class RingRun {
       if (s1 % cfg_.log_every == 0 || s1 == cfg_.steps || !std::isnan(ev_loss))
         csv.row({static_cast<double>(s1), loss.total, loss.heading, loss.bump, norm, cfg_.lr,
                  seconds, ev_loss, ev_err});
+      if (opt_.on_step) opt_.on_step({s1, cfg_.steps, loss.total, ev_err, seconds});
       if (!opt_.quiet)
         progress.update(s1, loss.total,
                         std::isnan(ev_err) ? "" : fmt::format("held-out error {:.3f} rad", ev_err));

@@ -14,6 +14,7 @@
 #include "runtime/core/executor.hpp"
 #include "runtime/ring/ring_config.hpp"
 #include "runtime/ring/ring_eval.hpp"
+#include "runtime/train/step_report.hpp"
 
 namespace rnnjit::train::ring {
 
@@ -31,6 +32,7 @@ struct RingTrainOptions {
   std::string command_line;  // recorded in summary.json
   // Warnings (a corrupt checkpoint set aside, ...); default: a line on stderr.
   std::function<void(const std::string&)> warn;
+  train::StepCallback on_step;  // after every optimiser step, if set
 };
 
 struct RingTrainResult {

@@ -272,6 +272,9 @@ class VwmRun {
         log_row(csv, k, loss, batch);
         checkpoint(k);
       }
+      if (opt_.on_step)
+        opt_.on_step({k, last_, loss.total, loss.eval_error,
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
       // Progress prints a plain line whenever `extra` is non-empty: give it only on logged steps.
       if (opt_.progress)
         progress.update(k, loss.total, logged ? "err " + num(loss.eval_error).substr(0, 6) : "");

@@ -30,6 +30,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/core/tensor.hpp"
+#include "runtime/train/step_report.hpp"
 #include "runtime/vwm/vwm_config.hpp"
 #include "runtime/vwm/vwm_loss.hpp"
 
@@ -73,6 +74,7 @@ struct VwmTrainOptions {
   std::string command_line;      // recorded in summary.json
   // Warnings (a corrupt checkpoint set aside, ...); default: a line on stderr.
   std::function<void(const std::string&)> warn;
+  train::StepCallback on_step;  // after every iteration, if set
 };
 
 struct VwmTrainSummary {

@@ -224,6 +224,10 @@ TEST_F(TrainCli, OptionsThatWouldBeIgnoredAreRefused) {
   ASSERT_EQ(run_rnnjit("init " + spec + " -o " + dir + "/p.safetensors").code, 0);
   ASSERT_EQ(run_rnnjit("inputs " + spec + " --batch 2 --steps 3 -o " + dir + "/i.safetensors").code,
             0);
+  // Without --batch and --steps, inputs takes their defaults (8 trials of 20 steps).
+  ASSERT_EQ(run_rnnjit("inputs " + spec + " -o " + dir + "/d.safetensors").code, 0);
+  EXPECT_EQ(read_safetensors(dir + "/d.safetensors").at("actions").shape(),
+            (std::vector<int64_t>{8, 20, 2}));
   const std::string files = " --params " + dir + "/p.safetensors --inputs " + dir +
                             "/i.safetensors -o " + dir + "/r.safetensors";
   r = run_rnnjit("run " + spec + files + " --backend reference --precision fp32");
