@@ -1,6 +1,6 @@
 // The CPU backend's compiled kernels on disk: object files under <cache>/cpu/, where <cache> is
 // kernel_cache_directory() (RNNJIT_CACHE_DIR; `off` keeps everything in memory), so that a process
-// links in milliseconds what an earlier one spent a tenth of a second optimising and generating.
+// links in milliseconds what an earlier one spent tenths of a second optimising and generating.
 //
 // An entry is named by a 128-bit FNV-1a hash of its key and holds a header (magic, format, the
 // sizes, a checksum of key and object), the whole key and the object. The key is compared whole
