@@ -124,7 +124,8 @@ TEST_P(ConcurrentCpuExecutors, MatchOneAfterTheOther) {
       },
       jobs());
 }
-INSTANTIATE_TEST_SUITE_P(CpuBackend, ConcurrentCpuExecutors, ::testing::Values("fp32", "fp64"));
+INSTANTIATE_TEST_SUITE_P(CpuBackend, ConcurrentCpuExecutors, ::testing::Values("fp32", "fp64"),
+                         [](const auto& info) { return info.param; });
 
 TEST(ConcurrentReferenceExecutors, MatchOneAfterTheOther) {
   expect_concurrent_equals_sequential(
