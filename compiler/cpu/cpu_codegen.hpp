@@ -9,6 +9,7 @@
 
 #include "compiler/cell_plan.hpp"
 #include "compiler/cpu/cpu_abi.hpp"
+#include "compiler/cpu/cpu_object_store.hpp"
 #include "ir/module.hpp"
 
 namespace rnnjit::cpu {
@@ -17,22 +18,38 @@ namespace rnnjit::cpu {
 // cpu_abi.hpp.
 using KernelFn = void (*)(void**, int64_t, int64_t, int64_t, int64_t, void*);
 
+// Where a cell's machine code came from.
+enum class CpuCellOrigin {
+  Compiled,     // optimised and generated in this process
+  ObjectStore,  // an object file from the CompiledObjectStore, linked without compiling
+};
+
 struct CompiledCpuCell {
   CellPlan plan;
   CpuLayout layout;
   bool fp64 = false;
   KernelFn fwd = nullptr, bwd = nullptr, wgrad = nullptr;
-  double compile_seconds = 0.0;  // codegen + optimisation + JIT, for the first build of this key
+  CpuCellOrigin origin = CpuCellOrigin::Compiled;
+  // The first build of this key: IR generation + optimisation + code generation + linking, or
+  // IR generation + loading + linking for an object from the store.
+  double compile_seconds = 0.0;
 };
 
 // Checks `precision` ("fp32" or "fp64"; anything else throws naming the accepted values).
 bool precision_is_fp64(const std::string& precision);
 
 // Compiled kernels for `m`, from the in-memory cache (key: printed IR + exact constants +
-// precision) or freshly JIT-compiled. *cache_hit says which. Thread-safe.
+// precision; *cache_hit says whether they came from it), else from `store` when it holds the object
+// of this cell's module for this host, else freshly compiled (and given to `store`). The kernels
+// stay valid until the process exits. Thread-safe: concurrent calls compile one at a time.
 std::shared_ptr<const CompiledCpuCell> compile_cpu_cell(const ir::Module& m,
                                                         const std::string& precision,
-                                                        bool* cache_hit = nullptr);
+                                                        bool* cache_hit = nullptr,
+                                                        CompiledObjectStore* store = nullptr);
+
+// Empties the in-memory cache, so that the next compile_cpu_cell of a module goes to the store or
+// compiles again; kernels already handed out stay valid. For tests.
+void forget_cpu_cells_in_memory();
 
 // "znver3 (avx2 fma, 256-bit vectors)" and the vector width the generated code uses.
 std::string host_cpu_description();

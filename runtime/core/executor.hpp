@@ -8,6 +8,14 @@
 //   forward : returns r [B,T,N] = r_1..r_T.
 //   backward: takes dr [B,T,N] = dL/dr_t (the explicit cotangent e_t of docs/DESIGN.md section 6.1) and
 //             returns dL/d(every learned Param), "r0", and every gate and input by name.
+//
+// Threads: an executor keeps the state of its last forward() for backward(), so one executor
+// belongs to one thread at a time. Distinct executors may run at the same time on different
+// threads and compute bit for bit what they compute one after the other, and building them is
+// thread-safe (the CPU backend's JIT compiles one cell at a time behind a lock that also guards its
+// in-memory cache; its disk cache writes whole files by rename). The CPU executors share one
+// thread pool, whose runs take turns. tests/cpu/concurrent_executors_test.cpp checks this for the
+// reference and CPU backends; the CUDA backend has not been run from several threads on a GPU.
 #pragma once
 
 #include <cstdint>

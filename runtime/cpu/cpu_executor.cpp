@@ -9,6 +9,7 @@
 
 #include "compiler/cpu/cpu_codegen.hpp"
 #include "compiler/noise_kind.hpp"
+#include "runtime/cpu/cpu_disk_cache.hpp"
 #include "runtime/cpu/cpu_executor.hpp"
 #include "runtime/cpu/cpu_prologue.hpp"
 #include "runtime/cpu/flush_denormals.hpp"
@@ -395,11 +396,15 @@ class CpuExecutor final : public CellExecutor {
   CpuExecutor(const ir::Module& m, const ExecutorConfig& cfg) : m_(m) {
     ir::verify(m_);
     bool hit = false;
-    kernels_ = compile_cpu_cell(m_, cfg.precision, &hit);
+    kernels_ = compile_cpu_cell(m_, cfg.precision, &hit, &DiskObjectStore::shared());
     compile_s_ = hit ? 0.0 : kernels_->compile_seconds;
+    const char* from = hit ? "from the in-memory cache"
+                       : kernels_->origin == CpuCellOrigin::ObjectStore
+                           ? "loaded from the disk cache"
+                           : "JIT-compiled";
     if (cfg.verbose)
-      std::fprintf(stderr, "rnnjit: cpu kernels for @%s %s (%.3f s)\n", m_.name.c_str(),
-                   hit ? "from the in-memory cache" : "JIT-compiled", compile_s_);
+      std::fprintf(stderr, "rnnjit: cpu kernels for @%s %s (%.3f s)\n", m_.name.c_str(), from,
+                   compile_s_);
     if (kernels_->fp64)
       f64_ = std::make_unique<Runner<double>>(m_, kernels_);
     else

@@ -1,5 +1,7 @@
 // A small fixed pool of worker threads for the CPU backend: run(n, fn) calls fn(task, worker) for
 // task = 0..n-1 spread over the workers and the calling thread, and returns when all are done.
+// run() may be called from several threads at once (CPU executors on different threads share the
+// process's pool): the runs take turns, whole. A task must not call run() itself.
 #pragma once
 
 #include <condition_variable>

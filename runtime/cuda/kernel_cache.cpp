@@ -4,12 +4,12 @@
 #include <unistd.h>
 
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <random>
 #include <sstream>
 
+#include "runtime/core/cache_directory.hpp"
 #include "runtime/cuda/nvrtc_api.hpp"
 #include "runtime/cuda/nvrtc_compile.hpp"
 
@@ -96,14 +96,7 @@ std::string content_hash(const std::string& data) {
 }
 
 std::optional<fs::path> cache_directory() {
-  if (const char* d = std::getenv("RNNJIT_CACHE_DIR"); d && *d) {
-    if (std::string(d) == "off") return std::nullopt;
-    return fs::path(d);
-  }
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "rnnjit";
-  if (const char* home = std::getenv("HOME"); home && *home)
-    return fs::path(home) / ".cache" / "rnnjit";
-  return std::nullopt;
+  return kernel_cache_directory();
 }
 
 KernelCache& KernelCache::instance() {

@@ -21,7 +21,8 @@ inline constexpr unsigned kCacheFormat = 1;
 // 32 hex digits of a 128-bit FNV-1a hash (two independent 64-bit lanes).
 std::string content_hash(const std::string& data);
 
-// The on-disk cache directory from the environment, read on every call; nullopt when disabled.
+// The on-disk cache directory (runtime/core/cache_directory.hpp), read from the environment on
+// every call; nullopt when disabled.
 std::optional<std::filesystem::path> cache_directory();
 
 struct CacheStats {
