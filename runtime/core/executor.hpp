@@ -6,7 +6,8 @@
 //             bias [N], tau [N]).
 //   inputs  : "r0" [B,N]; each gate input by name [B,T,K]; each input by name [B,T,I].
 //   forward : returns r [B,T,N] = r_1..r_T.
-//   backward: takes dr [B,T,N] = dL/dr_t (the explicit cotangent e_t of docs/DESIGN.md section 6.1) and
+//   backward: takes dr [B,T,N] = dL/dr_t (the explicit cotangent e_t of docs/DESIGN.md section 6.1)
+//   and
 //             returns dL/d(every learned Param), "r0", and every gate and input by name.
 //
 // Threads: an executor keeps the state of its last forward() for backward(), so one executor
@@ -21,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ir/module.hpp"
 #include "rnnjit/run_options.hpp"
@@ -47,5 +49,23 @@ class CellExecutor {
   virtual TensorMap backward(const Tensor& dr) = 0;
 };
 
+// An ensemble: E independent networks of one cell (each with its own parameters and inputs),
+// run together. Member e of an ensemble gives bit for bit what the same network gives alone on
+// the same backend. A backend that can runs all members in one launch (the CPU backend: members x
+// trial tiles over its thread pool); the generic form runs them one after another.
+class EnsembleExecutor {
+ public:
+  virtual ~EnsembleExecutor() = default;
+  virtual std::string backend() const = 0;
+  virtual DType dtype() const = 0;
+  virtual int members() const = 0;
+  // One entry per member: params[e], inputs[e] and options[e] (its noise seed) as for
+  // CellExecutor::forward; returns r [B_e,T_e,N] per member.
+  virtual std::vector<Tensor> forward(const std::vector<TensorMap>& params,
+                                      const std::vector<TensorMap>& inputs,
+                                      const std::vector<RunOptions>& options) = 0;
+  // The adjoint of the most recent forward, per member.
+  virtual std::vector<TensorMap> backward(const std::vector<Tensor>& dr) = 0;
+};
 
 }  // namespace rnnjit
