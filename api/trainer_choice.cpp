@@ -16,6 +16,7 @@ std::string trainer_of(const ModelSpec& spec) {
 
 std::string trainer_of_run(const std::string& dir) {
   if (std::filesystem::exists(std::filesystem::path(dir) / "config.json")) return "vwm";
+  if (std::filesystem::exists(std::filesystem::path(dir) / "ensemble.json")) return "ring";
   if (!train::latest_checkpoint(dir))
     throw UsageError(dir + " holds no checkpoint to resume (is it a run folder?)");
   const auto ck = train::newest_readable_checkpoint(dir);

@@ -108,7 +108,12 @@ cxxopts::Options train_options() {
       "progress", "auto | bar | plain | none",
       cxxopts::value<std::string>()->default_value("auto"))(
       "quiet", "no progress output (same as --progress none)")(
-      "v,verbose", "say which backend was chosen and the JIT timings");
+      "v,verbose", "say which backend was chosen and the JIT timings")(
+      "ensemble", "train E networks in one process, seeds seed..seed+E-1 (ring)", text(), "E")(
+      "sweep",
+      "train the Cartesian product of settings as one ensemble, e.g. --sweep lr=1e-3,3e-3 "
+      "--sweep seed=0..7 (ring: seed, lr, clip, batch, gain_hidden, init, bump_weight)",
+      cxxopts::value<std::vector<std::string>>(), "KEY=VALUES");
   o.add_options("Ring attractor")("seq-len", "steps per trial", text(), "T")(
       "clip", "gradient-norm clip (0: off)", cxxopts::value<double>())(
       "init", "random | perfect | debug_perfect", text())(

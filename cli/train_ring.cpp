@@ -1,6 +1,10 @@
 #include "cli/train_ring.hpp"
 
+#include <fmt/core.h>
+
 #include "cli/common.hpp"
+#include "cli/train_sweep.hpp"
+#include "runtime/ring/ring_ensemble.hpp"
 #include "runtime/ring/ring_trainer.hpp"
 
 namespace rnnjit::cli {
@@ -45,6 +49,21 @@ void apply_flags(const TrainRequest& q, RingTrainConfig& c) {
   if (q.has("init")) c.init = init_mode((*q.flags)["init"].as<std::string>());
 }
 
+// One line per member of a finished ensemble.
+int report(const std::vector<train::ring::RingMemberResult>& members) {
+  int finished = 0;
+  for (const auto& m : members) {
+    std::string labels;
+    for (const auto& [k, v] : m.labels) labels += (labels.empty() ? "" : " ") + k + "=" + v;
+    fmt::print(
+        "{}: {} {} after {} steps{}\n", m.dir, labels, m.status, m.steps,
+        m.status == "finished" ? fmt::format(", held-out error {:.4f} rad", m.held_out_error) : "");
+    finished += m.status == "finished";
+  }
+  fmt::print("ensemble: {} of {} members finished\n", finished, members.size());
+  return kExitOk;
+}
+
 }  // namespace
 
 int train_ring_command(const TrainRequest& q) {
@@ -75,6 +94,20 @@ int train_ring_command(const TrainRequest& q) {
   opt.quiet = progress == "none";
   opt.progress = progress == "bar" ? 1 : progress == "plain" ? 0 : -1;
   opt.command_line = q.command_line;
+  if (q.resume && train::ring::is_ensemble_folder(opt.out_dir)) {
+    q.refuse({"ensemble", "sweep"}, "a resumed ensemble: it keeps its members");
+    train::ring::RingEnsembleOptions e;
+    e.common = opt;
+    return report(train::ring::resume_ring_ensemble(e, q.spec ? &*q.spec : nullptr));
+  }
+  if (wants_ensemble(q)) {
+    if (q.resume) throw UsageError(opt.out_dir + " holds no ensemble to resume (no ensemble.json)");
+    if (!q.spec) throw UsageError("--ensemble and --sweep need the spec");
+    RingSweep sweep = ring_sweep(q, opt.cfg);
+    if (q.run_dir.empty()) opt.out_dir += "-ensemble";
+    return report(train::ring::train_ring_ensemble(
+        *q.spec, {.common = opt, .members = sweep.members, .labels = sweep.labels}));
+  }
   if (q.spec)
     train::ring::train_ring(*q.spec, opt);
   else

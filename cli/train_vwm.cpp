@@ -53,6 +53,7 @@ int train_vwm_command(const TrainRequest& q) {
   q.refuse({"seq-len", "clip", "init", "gain-hidden", "eval-trials", "eval-every",
             "checkpoint-every", "movie"},
            kRingOnly);
+  q.refuse({"ensemble", "sweep"}, "the VWM network yet: ensembles train ring attractors");
   if (q.resume)
     q.refuse(kRunSettings,
              "a resumed run: it keeps its checkpoint's settings (start a new run to change them)");

@@ -112,23 +112,39 @@ Tensor RingModel::forward_with(const TensorMap& cell, const Tensor& g, const AvB
   return exec_->forward(cell, inputs);
 }
 
-RingStepResult RingModel::run(const AvBatch& d, bool with_grad) {
-  RingStepResult out;
-  const std::vector<double> base = base_gates(d, k_, cfg_.gates);
-  const Tensor g =
-      Tensor::f64({d.batch, d.seq_len, k_}, use_gain_ ? apply_gain_nets(params_, k_, base) : base);
-  out.r = forward_with(cell_params(params_), g, d);
-  Tensor dr;
-  out.loss = ring_loss(ro_, out.r, d.angle, cfg_.bump_weight, with_grad ? &dr : nullptr);
-  if (!with_grad) return out;
-  TensorMap cell_grads = exec_->backward(dr.to(exec_->dtype()));
+RingStep RingModel::prepare(const AvBatch& d) const {
+  RingStep st;
+  st.base = base_gates(d, k_, cfg_.gates);
+  st.params = cell_params(params_);
+  st.inputs["r0"] = initial_bump(d.theta0, n_);
+  st.inputs[gate_name_] = Tensor::f64({d.batch, d.seq_len, k_},
+                                      use_gain_ ? apply_gain_nets(params_, k_, st.base) : st.base);
+  return st;
+}
+
+RingLossValue RingModel::loss(const AvBatch& d, const Tensor& r, Tensor* dr) const {
+  return ring_loss(ro_, r, d.angle, cfg_.bump_weight, dr);
+}
+
+TensorMap RingModel::gradients(const RingStep& st, const TensorMap& cell_grads) const {
+  TensorMap out;
   for (auto& [name, t] : cell_grads)
-    if (learned_.count(name)) out.grads[name] = t.to(DType::F64);
+    if (learned_.count(name)) out[name] = t.to(DType::F64);
   if (use_gain_) {
     const Tensor& dg = require(cell_grads, gate_name_, "ring backward (gate gradient)");
-    for (auto& [name, t] : gain_nets_backward(params_, k_, base, dg))
-      out.grads[name] = std::move(t);
+    for (auto& [name, t] : gain_nets_backward(params_, k_, st.base, dg)) out[name] = std::move(t);
   }
+  return out;
+}
+
+RingStepResult RingModel::run(const AvBatch& d, bool with_grad) {
+  RingStepResult out;
+  const RingStep st = prepare(d);
+  out.r = exec_->forward(st.params, st.inputs);
+  Tensor dr;
+  out.loss = loss(d, out.r, with_grad ? &dr : nullptr);
+  if (!with_grad) return out;
+  out.grads = gradients(st, exec_->backward(dr.to(exec_->dtype())));
   return out;
 }
 

@@ -24,6 +24,13 @@ struct RingStepResult {
   TensorMap grads;  // dL/d(every learned parameter: cell and gain networks), float64 (if asked)
 };
 
+// One step's cell inputs, kept for its backward: the gates before the gain networks, the cell's
+// parameters, and r0 with the gates the cell sees.
+struct RingStep {
+  std::vector<double> base;  // [B,T,K] base gates from the angular velocity
+  TensorMap params, inputs;
+};
+
 class RingModel {
  public:
   // spec: must have exactly one gate input and one gated recurrent term (the ring family). The
@@ -55,6 +62,11 @@ class RingModel {
 
   // Forward, loss and (if with_grad) the full backward pass on one batch.
   RingStepResult run(const AvBatch& d, bool with_grad);
+  // The same in pieces, for an ensemble that runs the cell of many models in one launch:
+  // prepare -> the cell's forward -> loss (dr: dL/dr) -> the cell's backward -> gradients.
+  RingStep prepare(const AvBatch& d) const;
+  RingLossValue loss(const AvBatch& d, const Tensor& r, Tensor* dr) const;
+  TensorMap gradients(const RingStep& step, const TensorMap& cell_grads) const;
   // Forward only, with explicit cell params and gates (the perfect-model sanity check).
   Tensor forward_with(const TensorMap& cell_params, const Tensor& gates, const AvBatch& d);
 

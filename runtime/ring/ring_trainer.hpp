@@ -33,6 +33,9 @@ struct RingTrainOptions {
   // Warnings (a corrupt checkpoint set aside, ...); default: a line on stderr.
   std::function<void(const std::string&)> warn;
   train::StepCallback on_step;  // after every optimiser step, if set
+  // false: keep the step on the host even on the cuda backend (an ensemble runs its members'
+  // cells together and their optimisers on the host).
+  bool device_step = true;
 };
 
 struct RingTrainResult {

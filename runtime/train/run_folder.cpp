@@ -35,6 +35,8 @@ bool starts_with(const std::string& s, const std::string& prefix) {
 // clang-format off
 const std::vector<std::string> kRunFiles = {
     "metrics.csv", "summary.json", "config.json",
+    // an ensemble's own files (runtime/ring/ring_ensemble.hpp), beside its member-NNN folders
+    "ensemble.json", "ensemble.csv", "ensemble_errors.png",
     // the ring trainer's figures (runtime/ring/ring_figures.cpp)
     "weights_initial.png", "weights_trained.png", "loss.png", "activity.png", "bump_profiles.png",
     "angle.png", "weights_evolution.gif",
