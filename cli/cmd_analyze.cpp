@@ -1,8 +1,8 @@
 // rnnjit analyze RUN_DIR [--what errors,snr,fixed-points|all] [--checkpoint FILE] [--trials N]
 //                        [--backend reference|cpu|cuda|auto] [--seed S] [--out DIR]
-// The analyses of a trained VWM run folder (runtime/vwm/analysis/analyze_run.hpp): error distributions per
-// set size, SNR per set size and the fixed points of the noise-free cell, as JSON and PNG files
-// under RUN_DIR/analysis, with a short summary on stdout.
+// The analyses of a trained VWM run folder (runtime/vwm/analysis/analyze_run.hpp): error
+// distributions per set size, SNR per set size and the fixed points of the noise-free cell, as JSON
+// and PNG files under RUN_DIR/analysis, with a short summary on stdout.
 #include <fmt/core.h>
 
 #include <algorithm>

@@ -1,5 +1,7 @@
 #include "cli/common.hpp"
 
+#include "runtime/train/distributed.hpp"
+
 #include "runtime/backends/backends.hpp"
 
 #include <fmt/core.h>
@@ -12,7 +14,10 @@
 
 namespace rnnjit::cli {
 
-int guarded(const std::string& command, const std::function<int()>& body) {
+namespace {
+
+// The body's error, printed as one line and turned into an exit code.
+int report_error(const std::string& command, const std::function<int()>& body) {
   try {
     return body();
   } catch (const SpecError& e) {
@@ -44,6 +49,21 @@ int guarded(const std::string& command, const std::function<int()>& body) {
     fmt::print(stderr, "rnnjit {}: error: {}\n", command, e.what());
     return kExitFailure;
   }
+}
+
+}  // namespace
+
+int guarded(const std::string& command, const std::function<int()>& body) {
+  const int code = report_error(command, body);
+  // Under mpirun a rank that fails alone would leave the others waiting in a collective: end them
+  // all (the failing rank has printed why).
+  if (code != kExitOk && train::launched_ranks() > 1) {
+    try {
+      train::communicator().abort(code);
+    } catch (const std::exception&) {  // no MPI in this build: the ranks are independent anyway
+    }
+  }
+  return code;
 }
 
 cxxopts::ParseResult parse_or_help(cxxopts::Options& options, int argc, char** argv,

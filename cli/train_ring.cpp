@@ -6,6 +6,7 @@
 #include "cli/train_sweep.hpp"
 #include "runtime/ring/ring_ensemble.hpp"
 #include "runtime/ring/ring_trainer.hpp"
+#include "runtime/train/distributed.hpp"
 
 namespace rnnjit::cli {
 
@@ -100,6 +101,8 @@ int train_ring_command(const TrainRequest& q) {
     e.common = opt;
     return report(train::ring::resume_ring_ensemble(e, q.spec ? &*q.spec : nullptr));
   }
+  if (wants_ensemble(q) && train::launched_ranks() > 1)
+    throw UsageError("an ensemble runs on one process for now: launch it without mpirun");
   if (wants_ensemble(q)) {
     if (q.resume) throw UsageError(opt.out_dir + " holds no ensemble to resume (no ensemble.json)");
     if (!q.spec) throw UsageError("--ensemble and --sweep need the spec");

@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "cli/common.hpp"
+#include "runtime/train/distributed.hpp"
 #include "runtime/vwm/analysis/analyze_run.hpp"
 #include "runtime/vwm/vwm_trainer.hpp"
 
@@ -54,6 +55,10 @@ int train_vwm_command(const TrainRequest& q) {
             "checkpoint-every", "movie"},
            kRingOnly);
   q.refuse({"ensemble", "sweep"}, "the VWM network yet: ensembles train ring attractors");
+  if (train::launched_ranks() > 1)
+    throw UsageError(
+        "the VWM trainer runs on one process for now (data-parallel training across "
+        "ranks covers the ring attractor): launch it without mpirun");
   if (q.resume)
     q.refuse(kRunSettings,
              "a resumed run: it keeps its checkpoint's settings (start a new run to change them)");

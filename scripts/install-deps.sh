@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(cmake ninja-build g++ pkg-config
       libyaml-cpp-dev libcxxopts-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
-      libfmt-dev llvm-19-dev libeigen3-dev libcairo2-dev zlib1g-dev libgif-dev)
+      libfmt-dev llvm-19-dev libeigen3-dev libcairo2-dev zlib1g-dev libgif-dev
+      libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -105,4 +105,19 @@ Tensor initial_bump(const std::vector<double>& theta0, int64_t n, double width_f
   return r;
 }
 
+AvBatch slice(const AvBatch& d, int64_t first, int64_t last) {
+  if (first < 0 || last > d.batch || first > last)
+    throw std::invalid_argument("av task: trials [" + std::to_string(first) + ", " +
+                                std::to_string(last) + ") of a batch of " +
+                                std::to_string(d.batch));
+  AvBatch out;
+  out.batch = last - first;
+  out.seq_len = d.seq_len;
+  const auto T = static_cast<ptrdiff_t>(d.seq_len);
+  out.av.assign(d.av.begin() + first * T, d.av.begin() + last * T);
+  out.angle.assign(d.angle.begin() + first * T, d.angle.begin() + last * T);
+  out.theta0.assign(d.theta0.begin() + first, d.theta0.begin() + last);
+  return out;
+}
+
 }  // namespace rnnjit::train::ring

@@ -34,6 +34,9 @@ struct AvBatch {
 // held-out set a stream no training step reaches.
 AvBatch generate_av_batch(const AvTaskConfig& cfg, int64_t batch, uint64_t seed, uint64_t stream);
 
+// Trials [first, last) of a batch: a rank's share of the global batch under data parallelism.
+AvBatch slice(const AvBatch& d, int64_t first, int64_t last);
+
 // How the gate channels are made from the velocity.
 enum class GateMode {
   LeftRight,  // K = 2: [relu(-av), relu(av)]; K > 2: the same in channels 0, 1 and zeros after

@@ -30,6 +30,8 @@ struct RingEval {
 
 // Evaluates on `trials` fresh trials (seeded by cfg.seed and kHeldOutStream), in chunks of at most
 // `chunk` trials per forward pass.
+// Under data parallelism (train::communicator() with several ranks) every rank evaluates its share
+// of each chunk's trials and the sums are added over the ranks; only rank 0 gets the example.
 RingEval evaluate_ring(RingModel& model, int64_t trials, int64_t chunk = 512);
 
 // The seed's sanity check: the perfect weights, frozen, gain 1 (gates = base gates), on one batch

@@ -79,6 +79,7 @@ RingTrainConfig resolve_config(const RingTrainOptions& opt, const std::optional<
 
 RingRun::RingRun(const ModelSpec& spec, const RingTrainOptions& opt, OpenRun open)
     : t_start_(Clock::now()),
+      comm_(communicator()),
       spec_(spec),
       opt_(opt),
       dir_(opt.out_dir),
@@ -120,8 +121,10 @@ void RingRun::begin() {
   step_ = start_;
   // On a GPU the cell's parameters, loss and optimiser live on the device
   // (ring_device_step.hpp); whatever reads model.params() or adam's moments syncs them first.
-  if (start_ < cfg_.steps && opt_.device_step && use_device_step(*model_))
+  if (start_ < cfg_.steps && opt_.device_step && comm_.size() == 1 && use_device_step(*model_))
     device_step_ = std::make_unique<RingDeviceStep>(*model_, adam_);
+  t_loop_ = Clock::now();
+  if (!writer()) return;
   print_header();
   csv_ = std::make_unique<CsvWriter>(dir_ + "/metrics.csv", kColumns, !open_.checkpoint, start_,
                                      metrics_comment(open_.record.run_id));
@@ -137,6 +140,7 @@ void RingRun::begin() {
 
 // One optimiser step on the batch of the next step; returns the loss and sets the gradient norm.
 RingLossValue RingRun::optimiser_step(double* norm) {
+  if (comm_.size() > 1) return distributed_step(norm);
   const AvBatch d =
       generate_av_batch(cfg_.task, cfg_.batch, cfg_.seed, static_cast<uint64_t>(step_));
   if (device_step_) {
@@ -147,6 +151,53 @@ RingLossValue RingRun::optimiser_step(double* norm) {
   RingStepResult r = model_->run(d, true);
   *norm = adam_.step(model_->params(), r.grads, model_->nonnegative());
   return r.loss;
+}
+
+RingLossValue RingRun::distributed_step(double* norm) {
+  const AvBatch all =
+      generate_av_batch(cfg_.task, cfg_.batch, cfg_.seed, static_cast<uint64_t>(step_));
+  const auto [first, last] = trial_range(cfg_.batch, comm_.rank(), comm_.size());
+  // The loss is a mean over the global batch: a rank's mean over its trials weighs its share.
+  const double share = static_cast<double>(last - first) / static_cast<double>(cfg_.batch);
+  RingLossValue loss{};
+  TensorMap grads;
+  std::string error;
+  try {
+    maybe_inject_failure(comm_.rank(), step_ + 1);
+    if (last > first) {
+      const AvBatch d = slice(all, first, last);
+      const RingStep st = model_->prepare(d);
+      CellExecutor& exec = model_->executor();
+      const Tensor r = exec.forward(st.params, st.inputs);
+      Tensor dr;
+      loss = model_->loss(d, r, &dr);
+      for (double& x : dr.span<double>()) x *= share;
+      grads = model_->gradients(st, exec.backward(dr.to(exec.dtype())));
+    }
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  comm_.agree(error);
+  // Loss terms, then every learned tensor in name order (zeros from a rank without trials).
+  std::vector<double> buf{loss.total * share, loss.heading * share, loss.bump * share};
+  for (const std::string& name : model_->learned()) {
+    const Tensor& p = model_->params().at(name);
+    auto it = grads.find(name);
+    for (int64_t i = 0; i < p.numel(); ++i)
+      buf.push_back(it == grads.end() ? 0.0 : it->second.at_f64(i));
+  }
+  comm_.sum(buf);
+  loss = RingLossValue{buf[0], buf[1], buf[2]};
+  size_t at = 3;
+  TensorMap global;
+  for (const std::string& name : model_->learned()) {
+    const Tensor& p = model_->params().at(name);
+    Tensor g(DType::F64, p.shape());
+    for (double& x : g.span<double>()) x = buf[at++];
+    global[name] = std::move(g);
+  }
+  *norm = adam_.step(model_->params(), global, model_->nonnegative());
+  return loss;
 }
 
 void RingRun::record_step(const RingLossValue& loss, double norm) {
@@ -164,6 +215,7 @@ void RingRun::record_step(const RingLossValue& loss, double norm) {
   evaluate_if_due(s1, &ev_loss, &ev_err);
   eval_seconds_ += since(t_eval);
   const double seconds = prior_seconds_ + since(t_loop_) - eval_seconds_;
+  if (!writer()) return;
   if (s1 % cfg_.log_every == 0 || s1 == cfg_.steps || !std::isnan(ev_loss))
     csv_->row({static_cast<double>(s1), loss.total, loss.heading, loss.bump, norm, cfg_.lr, seconds,
                ev_loss, ev_err});
@@ -190,6 +242,7 @@ void RingRun::end_loop() {
 RingTrainResult RingRun::finish() {
   end_loop();
   finish_evaluation();
+  if (!writer()) return std::move(res_);
   write_figures();
   res_.wall_seconds = since(t_start_);
   write_summary("finished");

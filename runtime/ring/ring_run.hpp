@@ -14,6 +14,7 @@
 #include "runtime/ring/ring_model.hpp"
 #include "runtime/ring/ring_trainer.hpp"
 #include "runtime/train/adam.hpp"
+#include "runtime/train/distributed.hpp"
 #include "runtime/train/run_folder.hpp"
 
 namespace rnnjit::train {
@@ -51,6 +52,8 @@ class RingRun {
   bool more_steps() const { return step_ < cfg_.steps; }
   int64_t next_step() const { return step_; }  // 0-based: the batch of this step
   RingLossValue optimiser_step(double* norm);
+  // With several ranks: this rank's share of the batch, its gradients summed over the ranks.
+  RingLossValue distributed_step(double* norm);
   // After the step ran: a non-finite loss throws std::runtime_error ("the loss became nan at step
   // k"); else the movie frame, evaluation, metrics row, callback, progress and checkpoint due.
   void record_step(const RingLossValue& loss, double norm);
@@ -64,6 +67,7 @@ class RingRun {
   const RingTrainConfig& config() const { return cfg_; }
   const std::string& dir() const { return dir_; }
   const std::string& run_id() const { return open_.record.run_id; }
+  bool writer() const { return comm_.rank() == 0; }  // rank 0 alone writes the run folder
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -80,6 +84,7 @@ class RingRun {
   void print_result() const;
 
   const Clock::time_point t_start_;
+  Communicator& comm_;
   const ModelSpec& spec_;
   const RingTrainOptions& opt_;
   const std::string dir_;
